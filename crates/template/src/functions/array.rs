@@ -1,0 +1,6 @@
+//! array functions.
+
+use super::FnDef;
+
+/// The array functions.
+pub const FUNCTIONS: &[FnDef] = &[];

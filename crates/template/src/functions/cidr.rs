@@ -1,0 +1,6 @@
+//! cidr functions.
+
+use super::FnDef;
+
+/// The cidr functions.
+pub const FUNCTIONS: &[FnDef] = &[];

@@ -1,0 +1,6 @@
+//! comparison functions.
+
+use super::FnDef;
+
+/// The comparison functions.
+pub const FUNCTIONS: &[FnDef] = &[];

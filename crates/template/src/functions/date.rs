@@ -1,0 +1,6 @@
+//! date functions.
+
+use super::FnDef;
+
+/// The date functions.
+pub const FUNCTIONS: &[FnDef] = &[];

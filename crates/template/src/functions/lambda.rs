@@ -1,0 +1,6 @@
+//! lambda functions.
+
+use super::FnDef;
+
+/// The lambda functions.
+pub const FUNCTIONS: &[FnDef] = &[];

@@ -1,0 +1,6 @@
+//! numeric functions.
+
+use super::FnDef;
+
+/// The numeric functions.
+pub const FUNCTIONS: &[FnDef] = &[];

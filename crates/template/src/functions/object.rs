@@ -1,0 +1,6 @@
+//! object functions.
+
+use super::FnDef;
+
+/// The object functions.
+pub const FUNCTIONS: &[FnDef] = &[];

@@ -1,0 +1,6 @@
+//! string functions.
+
+use super::FnDef;
+
+/// The string functions.
+pub const FUNCTIONS: &[FnDef] = &[];

@@ -1,0 +1,1 @@
+//! Bit-exact `uniqueString`, `guid` and `templateHash`.
