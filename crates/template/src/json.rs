@@ -55,6 +55,18 @@ impl Spans {
         }
     }
 
+    /// The spans of the value at a JSON path, if the path exists.
+    pub fn node(&self, path: &str) -> Option<&Spans> {
+        let mut cur = self;
+        for seg in path_segments(path) {
+            cur = match seg {
+                PathSeg::Key(k) => cur.prop(k)?,
+                PathSeg::Index(i) => cur.item(i)?,
+            };
+        }
+        Some(cur)
+    }
+
     /// Follows a JSON path such as `resources[2].properties.name`; stops at the deepest known
     /// value.
     pub fn find(&self, path: &str) -> Pos {

@@ -1,12 +1,365 @@
-//! Templates: parameters, variables, resources, copy loops, nested deployments, outputs, plan.
+//! Templates: reading one ([`Template`]), supplying parameters ([`Parameters`]) and planning a
+//! deployment offline ([`plan`]) into a [`Plan`].
+//!
+//! - [`params`] owns parameter declarations, parameter files and ARM's validation rules.
+//! - `frame` evaluates one template in one deployment: parameters and variables (lazily, with
+//!   cycle detection), resources expanded through copy loops and conditions, child resources,
+//!   nested deployments (inner scope as a child frame, outer scope inline), outputs.
+//! - `graph` orders the resources into waves and names any dependency cycle.
 
-/// Placeholder.
-pub struct Template;
-/// Placeholder.
-pub struct Plan;
-/// Placeholder.
-pub struct PlannedResource;
-/// Placeholder.
-pub struct PlannedOutput;
-/// Placeholder.
-pub fn plan() {}
+mod frame;
+mod graph;
+pub mod params;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+
+use crate::context::{DeploymentContext, DeploymentScope, Resolver};
+use crate::error::{ErrorCode, TemplateError};
+use crate::eval::UserFunction;
+use crate::json::{self, Spans};
+use crate::value::{Object, Value, get_ci};
+
+pub use params::{ParameterDef, ParameterValue, Parameters};
+
+/// Azure's limits on one template.
+pub mod limits {
+    /// Resources in a template, copy loops expanded.
+    pub const RESOURCES: usize = 800;
+    /// Parameters.
+    pub const PARAMETERS: usize = 256;
+    /// Variables.
+    pub const VARIABLES: usize = 256;
+    /// Outputs.
+    pub const OUTPUTS: usize = 64;
+    /// Template size in bytes.
+    pub const SIZE_BYTES: usize = 4 * 1024 * 1024;
+    /// Iterations of one copy loop.
+    pub const COPY_COUNT: i64 = 800;
+    /// Nesting depth of nested deployments planned offline.
+    pub const NESTING: usize = 16;
+}
+
+/// A template, read and checked for shape.
+#[derive(Clone, Debug)]
+pub struct Template {
+    root: Object,
+    spans: Option<Spans>,
+    parameters: IndexMap<String, ParameterDef>,
+    functions: HashMap<(String, String), Arc<UserFunction>>,
+    symbolic: bool,
+}
+
+impl Template {
+    /// Reads template text as ARM does (comments and other leniencies accepted).
+    pub fn parse(text: &str) -> Result<Template, TemplateError> {
+        if text.len() > limits::SIZE_BYTES {
+            return Err(TemplateError::new(
+                ErrorCode::LimitExceeded,
+                format!(
+                    "The template is {} bytes, larger than the limit of {} bytes (4 MB).",
+                    text.len(),
+                    limits::SIZE_BYTES
+                ),
+            ));
+        }
+        let doc = json::parse(text).map_err(|e| {
+            let mut err = TemplateError::new(ErrorCode::InvalidJson, format!("The template is not valid JSON: {}", e.message));
+            err.pos = Some(e.pos);
+            err
+        })?;
+        Template::build(doc.value, Some(doc.spans))
+    }
+
+    /// Builds a template from an already parsed value (positions unknown).
+    pub fn from_value(v: Value) -> Result<Template, TemplateError> {
+        Template::build(v, None)
+    }
+
+    /// Builds a template from a value and, when known, where its parts came from.
+    pub fn from_value_with_spans(v: Value, spans: Option<Spans>) -> Result<Template, TemplateError> {
+        Template::build(v, spans)
+    }
+
+    fn build(v: Value, spans: Option<Spans>) -> Result<Template, TemplateError> {
+        let locate = |e: TemplateError| -> TemplateError {
+            match (&spans, &e.path) {
+                (Some(s), Some(p)) => {
+                    let pos = s.find(p);
+                    TemplateError { pos: Some(pos), ..e }
+                }
+                _ => e,
+            }
+        };
+        let Value::Object(root) = v else {
+            return Err(TemplateError::new(ErrorCode::InvalidTemplate, "The template must be a JSON object."));
+        };
+        let symbolic = matches!(get_ci(&root, "languageVersion"), Some(Value::String(s)) if s.starts_with('2'));
+        match get_ci(&root, "resources") {
+            Some(Value::Array(_)) => {}
+            Some(Value::Object(_)) if symbolic => {}
+            Some(Value::Object(_)) => {
+                return Err(locate(
+                    TemplateError::new(
+                        ErrorCode::InvalidTemplate,
+                        "The template 'resources' is an object, which needs \"languageVersion\": \"2.0\"; otherwise it must be an array.",
+                    )
+                    .at_path("resources"),
+                ));
+            }
+            Some(_) => {
+                return Err(locate(
+                    TemplateError::new(ErrorCode::InvalidTemplate, "The template 'resources' must be an array.").at_path("resources"),
+                ));
+            }
+            None => {
+                return Err(TemplateError::new(
+                    ErrorCode::InvalidTemplate,
+                    "Required property 'resources' not found in the template.",
+                ));
+            }
+        }
+        for (section, limit) in [("parameters", limits::PARAMETERS), ("variables", limits::VARIABLES), ("outputs", limits::OUTPUTS)] {
+            match get_ci(&root, section) {
+                None | Some(Value::Null) => {}
+                Some(Value::Object(o)) if o.len() > limit => {
+                    return Err(locate(
+                        TemplateError::new(
+                            ErrorCode::LimitExceeded,
+                            format!("The template has {} {section}, more than the limit of {limit}.", o.len()),
+                        )
+                        .at_path(section),
+                    ));
+                }
+                Some(Value::Object(_)) => {}
+                Some(_) => {
+                    return Err(locate(
+                        TemplateError::new(ErrorCode::InvalidTemplate, format!("The template '{section}' must be an object."))
+                            .at_path(section),
+                    ));
+                }
+            }
+        }
+        let defs = get_ci(&root, "definitions").and_then(Value::as_object);
+        let mut parameters = IndexMap::new();
+        if let Some(Value::Object(ps)) = get_ci(&root, "parameters") {
+            for (name, decl) in ps {
+                let def = ParameterDef::parse(name, decl, defs, &format!("parameters.{name}")).map_err(locate)?;
+                parameters.insert(name.clone(), def);
+            }
+        }
+        let functions = read_functions(&root).map_err(locate)?;
+        Ok(Template { root, spans, parameters, functions, symbolic })
+    }
+
+    /// The declared parameters, in order.
+    pub fn parameters(&self) -> &IndexMap<String, ParameterDef> {
+        &self.parameters
+    }
+
+    /// True for languageVersion 2.0 templates (symbolic resource names).
+    pub fn is_symbolic(&self) -> bool {
+        self.symbolic
+    }
+
+    /// The template as a JSON value.
+    pub fn root(&self) -> &Object {
+        &self.root
+    }
+
+    /// The scope the `$schema` says the template deploys at.
+    pub fn target_scope(&self) -> DeploymentScope {
+        let schema = get_ci(&self.root, "$schema").and_then(Value::as_str).unwrap_or("").to_ascii_lowercase();
+        if schema.contains("subscriptiondeploymenttemplate") {
+            DeploymentScope::Subscription
+        } else if schema.contains("managementgroupdeploymenttemplate") {
+            DeploymentScope::ManagementGroup
+        } else if schema.contains("tenantdeploymenttemplate") {
+            DeploymentScope::Tenant
+        } else {
+            DeploymentScope::ResourceGroup
+        }
+    }
+
+    pub(crate) fn spans(&self) -> Option<&Spans> {
+        self.spans.as_ref()
+    }
+
+    pub(crate) fn user_function(&self, ns: &str, name: &str) -> Option<Arc<UserFunction>> {
+        self.functions.get(&(ns.to_ascii_lowercase(), name.to_ascii_lowercase())).cloned()
+    }
+}
+
+fn read_functions(root: &Object) -> Result<HashMap<(String, String), Arc<UserFunction>>, TemplateError> {
+    let mut out = HashMap::new();
+    let Some(fs) = get_ci(root, "functions") else {
+        return Ok(out);
+    };
+    let Value::Array(namespaces) = fs else {
+        return Err(TemplateError::new(ErrorCode::InvalidTemplate, "The template 'functions' must be an array of namespaces.").at_path("functions"));
+    };
+    for (i, ns) in namespaces.iter().enumerate() {
+        let path = format!("functions[{i}]");
+        let ns_name = ns.get("namespace").and_then(Value::as_str).ok_or_else(|| {
+            TemplateError::new(ErrorCode::InvalidTemplate, "A user-defined function namespace needs a 'namespace' name.").at_path(&path)
+        })?;
+        let Some(Value::Object(members)) = ns.get("members") else {
+            continue;
+        };
+        for (fname, f) in members {
+            let fpath = format!("{path}.members.{fname}");
+            let mut params = Vec::new();
+            if let Some(Value::Array(ps)) = f.get("parameters") {
+                for p in ps {
+                    let pname = p.get("name").and_then(Value::as_str).ok_or_else(|| {
+                        TemplateError::new(ErrorCode::InvalidTemplate, format!("A parameter of the user-defined function '{ns_name}.{fname}' has no name."))
+                            .at_path(&fpath)
+                    })?;
+                    let ty = p.get("type").and_then(Value::as_str).unwrap_or("any");
+                    params.push((pname.to_owned(), ty.to_owned()));
+                }
+            }
+            let output = f.get("output").ok_or_else(|| {
+                TemplateError::new(ErrorCode::InvalidTemplate, format!("The user-defined function '{ns_name}.{fname}' has no 'output'."))
+                    .at_path(&fpath)
+            })?;
+            let output_type = output.get("type").and_then(Value::as_str).unwrap_or("any").to_owned();
+            let value = output.get("value").cloned().unwrap_or(Value::Null);
+            out.insert(
+                (ns_name.to_ascii_lowercase(), fname.to_ascii_lowercase()),
+                Arc::new(UserFunction { params, output_type, output: value }),
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// One resource the deployment will create or update.
+#[derive(Clone, Debug)]
+pub struct PlannedResource {
+    /// Full resource ID.
+    pub id: String,
+    /// Resource type (`Microsoft.Storage/storageAccounts`).
+    pub resource_type: String,
+    /// Resource name as the template gives it (`parent/child` for child resources).
+    pub name: String,
+    /// API version.
+    pub api_version: String,
+    /// Location, if the resource has one.
+    pub location: Option<Value>,
+    /// IDs of the resources this one waits for.
+    pub depends_on: Vec<String>,
+    /// Evaluated `properties` (`Null` when the resource has none).
+    pub properties: Value,
+    /// The other evaluated top-level fields (`sku`, `kind`, `tags`, `identity`, `zones`...).
+    pub extra: Object,
+    /// Symbolic name (languageVersion 2.0).
+    pub symbolic_name: Option<String>,
+    /// Copy loop name and index, for resources from a copy loop.
+    pub copy: Option<(String, i64)>,
+    /// The nested deployment this resource belongs to (its ID); `None` at top level.
+    pub deployment: Option<String>,
+}
+
+/// One output of the deployment.
+#[derive(Clone, Debug)]
+pub struct PlannedOutput {
+    /// Type as ARM reports it (`String`, `Int`, `Bool`, `Object`, `Array`, `SecureString`...).
+    pub output_type: String,
+    /// The value (possibly deferred).
+    pub value: Value,
+}
+
+/// The offline plan of a deployment.
+#[derive(Clone, Debug, Default)]
+pub struct Plan {
+    /// Every resource, nested deployments flattened, in template order.
+    pub resources: Vec<PlannedResource>,
+    /// Resource IDs in waves: each wave depends only on earlier ones.
+    pub order: Vec<Vec<String>>,
+    /// Outputs by name.
+    pub outputs: IndexMap<String, PlannedOutput>,
+    /// IDs of resources left out because their condition is false.
+    pub skipped: Vec<String>,
+}
+
+impl Plan {
+    /// The plan as JSON: `{"resources":[{"id","type","name","apiVersion","location","dependsOn",
+    /// "properties",...}],"order":[[ids]],"outputs":{"name":{"type","value"}},"skipped":[ids]}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        let resources: Vec<serde_json::Value> = self
+            .resources
+            .iter()
+            .map(|r| {
+                let mut o = serde_json::Map::new();
+                o.insert("id".into(), r.id.clone().into());
+                o.insert("type".into(), r.resource_type.clone().into());
+                o.insert("name".into(), r.name.clone().into());
+                o.insert("apiVersion".into(), r.api_version.clone().into());
+                o.insert("location".into(), r.location.as_ref().map_or(serde_json::Value::Null, Value::to_json));
+                o.insert("dependsOn".into(), r.depends_on.clone().into());
+                o.insert("properties".into(), r.properties.to_json());
+                for (k, v) in &r.extra {
+                    o.insert(k.clone(), v.to_json());
+                }
+                if let Some(s) = &r.symbolic_name {
+                    o.insert("symbolicName".into(), s.clone().into());
+                }
+                if let Some((name, index)) = &r.copy {
+                    o.insert("copy".into(), serde_json::json!({"name": name, "index": index}));
+                }
+                if let Some(d) = &r.deployment {
+                    o.insert("deployment".into(), d.clone().into());
+                }
+                serde_json::Value::Object(o)
+            })
+            .collect();
+        let outputs: serde_json::Map<String, serde_json::Value> = self
+            .outputs
+            .iter()
+            .map(|(k, o)| (k.clone(), serde_json::json!({"type": o.output_type, "value": o.value.to_json()})))
+            .collect();
+        serde_json::json!({
+            "resources": resources,
+            "order": self.order,
+            "outputs": outputs,
+            "skipped": self.skipped,
+        })
+    }
+
+    /// The resource with this ID (case-insensitive).
+    pub fn resource(&self, id: &str) -> Option<&PlannedResource> {
+        self.resources.iter().find(|r| r.id.eq_ignore_ascii_case(id))
+    }
+}
+
+/// Plans a deployment of `template` with `parameters` in `context`, offline: values only Azure
+/// knows come from `resolver` or are deferred.
+pub fn plan(
+    template: &Template,
+    parameters: &Parameters,
+    context: &DeploymentContext,
+    resolver: &dyn Resolver,
+) -> Result<Plan, TemplateError> {
+    let supplied: Vec<(String, Value)> =
+        parameters.values.iter().map(|(k, v)| (k.clone(), v.to_value())).collect();
+    let result = frame::plan_frame(template, supplied, context.clone(), resolver, 0, template.spans())?;
+    let order = graph::waves(&result.resources, &result.deps).map_err(|cycle| {
+        let names: Vec<&str> = cycle.iter().map(|&i| result.resources[i].id.as_str()).collect();
+        TemplateError::new(
+            ErrorCode::CircularDependency,
+            format!(
+                "Deployment template validation failed: 'Circular dependency detected on resource: '{}'. The cycle is: {}.'",
+                names.first().copied().unwrap_or(""),
+                names.join(" -> ")
+            ),
+        )
+    })?;
+    let order = order
+        .into_iter()
+        .map(|wave| wave.into_iter().map(|i| result.resources[i].id.clone()).collect())
+        .collect();
+    Ok(Plan { resources: result.resources, order, outputs: result.outputs, skipped: result.skipped })
+}
