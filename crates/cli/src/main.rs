@@ -8,7 +8,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "landfall", version, about = "Install the data platform into your own Azure subscription")]
+#[command(
+    name = "landfall",
+    version,
+    about = "Install the data platform into your own Azure subscription"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

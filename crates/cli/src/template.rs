@@ -36,25 +36,34 @@ pub enum TemplateCommand {
 /// Runs a `template` subcommand.
 pub fn run(cmd: TemplateCommand) -> Result<(), String> {
     match cmd {
-        TemplateCommand::Expr { expression, context } => expr(&expression, context.as_deref()),
-        TemplateCommand::Eval { template, parameters, context } => {
-            eval(&template, parameters.as_deref(), context.as_deref())
-        }
+        TemplateCommand::Expr {
+            expression,
+            context,
+        } => expr(&expression, context.as_deref()),
+        TemplateCommand::Eval {
+            template,
+            parameters,
+            context,
+        } => eval(&template, parameters.as_deref(), context.as_deref()),
     }
 }
 
 fn read(path: &Path, what: &str) -> Result<String, String> {
-    std::fs::read_to_string(path).map_err(|e| format!("cannot read the {what} '{}': {e}", path.display()))
+    std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read the {what} '{}': {e}", path.display()))
 }
 
 fn context_file(path: Option<&Path>) -> Result<ContextFile, String> {
     match path {
         None => Ok(ContextFile::default()),
-        Some(p) => ContextFile::parse(&read(p, "context file")?).map_err(|e| format!("{}: {e}", p.display())),
+        Some(p) => ContextFile::parse(&read(p, "context file")?)
+            .map_err(|e| format!("{}: {e}", p.display())),
     }
 }
 
-fn to_object(map: &Option<serde_json::Map<String, serde_json::Value>>) -> landfall_template::value::Object {
+fn to_object(
+    map: &Option<serde_json::Map<String, serde_json::Value>>,
+) -> landfall_template::value::Object {
     map.iter()
         .flatten()
         .map(|(k, v)| (k.clone(), Value::from_json(v.clone())))
@@ -62,7 +71,8 @@ fn to_object(map: &Option<serde_json::Map<String, serde_json::Value>>) -> landfa
 }
 
 fn print_json(v: &serde_json::Value) -> Result<(), String> {
-    let text = serde_json::to_string_pretty(v).map_err(|e| format!("cannot print the result: {e}"))?;
+    let text =
+        serde_json::to_string_pretty(v).map_err(|e| format!("cannot print the result: {e}"))?;
     println!("{text}");
     Ok(())
 }
@@ -86,7 +96,8 @@ fn expr(expression: &str, context: Option<&Path>) -> Result<(), String> {
 
 fn eval(template: &Path, parameters: Option<&Path>, context: Option<&Path>) -> Result<(), String> {
     let file = context_file(context)?;
-    let tpl = Template::parse(&read(template, "template")?).map_err(|e| format!("{}: {e}", template.display()))?;
+    let tpl = Template::parse(&read(template, "template")?)
+        .map_err(|e| format!("{}: {e}", template.display()))?;
     let mut ctx = file.to_context()?;
     if file.scope.is_none() {
         ctx.scope = tpl.target_scope();
@@ -96,7 +107,8 @@ fn eval(template: &Path, parameters: Option<&Path>, context: Option<&Path>) -> R
         params.set(k, v);
     }
     if let Some(p) = parameters {
-        let from_file = Parameters::parse(&read(p, "parameters file")?).map_err(|e| format!("{}: {e}", p.display()))?;
+        let from_file = Parameters::parse(&read(p, "parameters file")?)
+            .map_err(|e| format!("{}: {e}", p.display()))?;
         params.values.extend(from_file.values);
     }
     let plan = landfall_template::plan(&tpl, &params, &ctx, &NoResolver)

@@ -57,10 +57,14 @@ pub struct DeploymentContext {
     pub subscription_name: String,
     /// Tenant ID.
     pub tenant_id: String,
+    /// Tenant display name, as `tenant()` returns it.
+    pub tenant_display_name: String,
     /// Target resource group (used at resource-group scope).
     pub resource_group: ResourceGroupInfo,
     /// Management group name (used at management-group scope).
     pub management_group: String,
+    /// Management group display name, as `managementGroup()` returns it.
+    pub management_group_display_name: String,
     /// Deployment name.
     pub deployment_name: String,
     /// Deployment location (subscription, management-group and tenant scope deployments).
@@ -82,8 +86,10 @@ impl Default for DeploymentContext {
             subscription_id: "00000000-0000-0000-0000-000000000000".into(),
             subscription_name: "Landfall subscription".into(),
             tenant_id: "00000000-0000-0000-0000-000000000000".into(),
+            tenant_display_name: "Landfall tenant".into(),
             resource_group: ResourceGroupInfo::default(),
             management_group: "landfall-mg".into(),
+            management_group_display_name: "Landfall management group".into(),
             deployment_name: "landfall".into(),
             location: "eastus".into(),
             environment: azure_cloud_environment(),
@@ -124,13 +130,19 @@ impl DeploymentContext {
         let mut o = Object::new();
         o.insert("id".into(), Value::str(self.resource_group_id()));
         o.insert("name".into(), Value::str(&rg.name));
-        o.insert("type".into(), Value::str("Microsoft.Resources/resourceGroups"));
+        o.insert(
+            "type".into(),
+            Value::str("Microsoft.Resources/resourceGroups"),
+        );
         o.insert("location".into(), Value::str(&rg.location));
         if let Some(m) = &rg.managed_by {
             o.insert("managedBy".into(), Value::str(m));
         }
         if let Some(t) = &rg.tags {
-            o.insert("tags".into(), Value::from_json(serde_json::Value::Object(t.clone())));
+            o.insert(
+                "tags".into(),
+                Value::from_json(serde_json::Value::Object(t.clone())),
+            );
         }
         let mut props = Object::new();
         props.insert("provisioningState".into(), Value::str("Succeeded"));
@@ -142,29 +154,40 @@ impl DeploymentContext {
     pub fn tenant_value(&self) -> Value {
         let mut o = Object::new();
         o.insert("countryCode".into(), Value::str("US"));
-        o.insert("displayName".into(), Value::str("Landfall tenant"));
-        o.insert("id".into(), Value::str(format!("/tenants/{}", self.tenant_id)));
+        o.insert("displayName".into(), Value::str(&self.tenant_display_name));
+        o.insert(
+            "id".into(),
+            Value::str(format!("/tenants/{}", self.tenant_id)),
+        );
         o.insert("tenantId".into(), Value::str(&self.tenant_id));
         Value::Object(o)
     }
 
-    /// The object `managementGroup()` returns.
+    /// The object `managementGroup()` returns, in ARM's shape (its `type` carries the
+    /// `/providers/` prefix, as ARM returns it).
     pub fn management_group_value(&self) -> Value {
-        let mut o = Object::new();
-        o.insert(
-            "id".into(),
-            Value::str(format!(
-                "/providers/Microsoft.Management/managementGroups/{}",
-                self.management_group
-            )),
+        let root = format!(
+            "/providers/Microsoft.Management/managementGroups/{}",
+            self.tenant_id
         );
-        o.insert("name".into(), Value::str(&self.management_group));
-        o.insert("type".into(), Value::str("Microsoft.Management/managementGroups"));
-        let mut props = Object::new();
-        props.insert("displayName".into(), Value::str(&self.management_group));
-        props.insert("tenantId".into(), Value::str(&self.tenant_id));
-        o.insert("properties".into(), Value::Object(props));
-        Value::Object(o)
+        let json = serde_json::json!({
+            "id": format!("/providers/Microsoft.Management/managementGroups/{}", self.management_group),
+            "name": self.management_group,
+            "properties": {
+                "details": {
+                    "parent": {"displayName": "Tenant Root Group", "id": root, "name": self.tenant_id},
+                    "updatedBy": crate::value::get_ci(
+                        self.deployer.as_object().unwrap_or(&Object::new()), "objectId"
+                    ).and_then(Value::as_str).unwrap_or(""),
+                    "updatedTime": self.now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+                    "version": "1"
+                },
+                "displayName": self.management_group_display_name,
+                "tenantId": self.tenant_id
+            },
+            "type": "/providers/Microsoft.Management/managementGroups"
+        });
+        Value::from_json(json)
     }
 }
 

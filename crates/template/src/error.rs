@@ -60,7 +60,13 @@ pub struct TemplateError {
 impl TemplateError {
     /// An error with a code and message, location unknown.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        TemplateError { code, message: message.into(), path: None, pos: None, expr_offset: None }
+        TemplateError {
+            code,
+            message: message.into(),
+            path: None,
+            pos: None,
+            expr_offset: None,
+        }
     }
 
     /// Sets the JSON path.

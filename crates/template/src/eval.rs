@@ -48,9 +48,11 @@ pub trait Scope {
     /// `copyIndex()` (innermost loop) or `copyIndex('loop')`, without offset.
     fn copy_index(&self, loop_name: Option<&str>) -> Result<i64, String> {
         let _ = loop_name;
-        Err("The template function 'copyIndex' is not expected at this location. The function \
+        Err(
+            "The template function 'copyIndex' is not expected at this location. The function \
              can only be used in a resource, property or variable with a copy loop."
-            .into())
+                .into(),
+        )
     }
 
     /// A user-defined function.
@@ -82,6 +84,12 @@ pub trait Scope {
         None
     }
 
+    /// A number that grows by one on every call within a deployment: `newGuid()` with a seeded
+    /// context draws from it, so two calls never return the same GUID.
+    fn next_sequence(&mut self) -> u64 {
+        0
+    }
+
     /// Turns a symbolic name into a resource ID (languageVersion 2.0); `None` if unknown.
     fn symbolic_resource_id(&mut self, name: &str) -> Option<String> {
         let _ = name;
@@ -99,6 +107,7 @@ pub struct SimpleScope<'r> {
     pub variables: crate::value::Object,
     /// The resolver.
     pub resolver: &'r dyn Resolver,
+    sequence: u64,
 }
 
 impl<'r> SimpleScope<'r> {
@@ -109,6 +118,7 @@ impl<'r> SimpleScope<'r> {
             parameters: Default::default(),
             variables: Default::default(),
             resolver,
+            sequence: 0,
         }
     }
 }
@@ -133,9 +143,15 @@ impl Scope for SimpleScope<'_> {
     fn resolver(&self) -> &dyn Resolver {
         self.resolver
     }
+
+    fn next_sequence(&mut self) -> u64 {
+        self.sequence += 1;
+        self.sequence
+    }
 }
 
 const MAX_DEPTH: usize = 200;
+const MAX_LAMBDA_CALLS: u64 = 1_000_000;
 
 /// Evaluates expressions against a scope.
 pub struct Evaluator<'s> {
@@ -143,13 +159,19 @@ pub struct Evaluator<'s> {
     pub(crate) lambda_vars: Vec<(String, Value)>,
     pub(crate) fn_params: Option<Vec<(String, Value)>>,
     depth: usize,
-    pub(crate) guid_counter: u64,
+    lambda_calls: u64,
 }
 
 impl<'s> Evaluator<'s> {
     /// An evaluator over `scope`.
     pub fn new(scope: &'s mut dyn Scope) -> Self {
-        Evaluator { scope, lambda_vars: Vec::new(), fn_params: None, depth: 0, guid_counter: 0 }
+        Evaluator {
+            scope,
+            lambda_vars: Vec::new(),
+            fn_params: None,
+            depth: 0,
+            lambda_calls: 0,
+        }
     }
 
     /// The scope.
@@ -168,7 +190,10 @@ impl<'s> Evaluator<'s> {
             Ok(TemplateString::Literal(l)) => Ok(Value::String(l.into_owned())),
             Ok(TemplateString::Expression(e)) => self.eval(&e),
             Err(e) => Err(EvalError {
-                message: format!("The template language expression '{s}' is not valid: {}", e.message),
+                message: format!(
+                    "The template language expression '{s}' is not valid: {}",
+                    e.message
+                ),
                 offset: e.offset,
             }),
         }
@@ -179,7 +204,11 @@ impl<'s> Evaluator<'s> {
     pub fn eval_value(&mut self, v: &Value) -> Result<Value, EvalError> {
         match v {
             Value::String(s) => self.eval_str(s),
-            Value::Array(a) => a.iter().map(|x| self.eval_value(x)).collect::<Result<_, _>>().map(Value::Array),
+            Value::Array(a) => a
+                .iter()
+                .map(|x| self.eval_value(x))
+                .collect::<Result<_, _>>()
+                .map(Value::Array),
             Value::Object(o) => {
                 let mut out = crate::value::Object::with_capacity(o.len());
                 for (k, x) in o {
@@ -197,7 +226,9 @@ impl<'s> Evaluator<'s> {
         if self.depth > MAX_DEPTH {
             self.depth -= 1;
             return Err(EvalError {
-                message: "The template language expression is nested too deeply or recurses without end.".into(),
+                message:
+                    "The template language expression is nested too deeply or recurses without end."
+                        .into(),
                 offset: e.span.start,
             });
         }
@@ -214,15 +245,29 @@ impl<'s> Evaluator<'s> {
             ExprKind::Null => Ok(Value::Null),
             ExprKind::Property { base, name } => {
                 let b = self.eval(base)?;
-                access_property(&b, name).map_err(|message| EvalError { message, offset: e.span.start })
+                access_property(&b, name).map_err(|message| EvalError {
+                    message,
+                    offset: e.span.start,
+                })
             }
             ExprKind::Index { base, index } => {
                 let b = self.eval(base)?;
                 let i = self.eval(index)?;
-                access_index(&b, &i).map_err(|message| EvalError { message, offset: index.span.start })
+                access_index(&b, &i).map_err(|message| EvalError {
+                    message,
+                    offset: index.span.start,
+                })
             }
-            ExprKind::Call { namespace: Some(ns), name, args } => self.call_user(ns, name, args, e.span),
-            ExprKind::Call { namespace: None, name, args } => self.call(name, args, e.span),
+            ExprKind::Call {
+                namespace: Some(ns),
+                name,
+                args,
+            } => self.call_user(ns, name, args, e.span),
+            ExprKind::Call {
+                namespace: None,
+                name,
+                args,
+            } => self.call(name, args, e.span),
         }
     }
 
@@ -252,19 +297,26 @@ impl<'s> Evaluator<'s> {
             values.push(self.eval(a)?);
         }
         if values.len() < def.min_args || def.max_args.is_some_and(|m| values.len() > m) {
-            return Err(EvalError { message: arity_message(def.name, def.min_args, def.max_args, values.len()), offset: span.start });
+            return Err(EvalError {
+                message: arity_message(def.name, def.min_args, def.max_args, values.len()),
+                offset: span.start,
+            });
         }
         let defer = values.iter().any(|v| matches!(v, Value::Deferred(_)))
             || (!def.structural && values.iter().any(Value::contains_deferred));
         if defer && !def.handles_deferred {
-            return Ok(Value::Deferred(Deferred { expr: render_call(name, &values) }));
+            return Ok(Value::Deferred(Deferred {
+                expr: render_call(name, &values),
+            }));
         }
         let f = def.f;
         let call_name = if def.name == "list*" { name } else { def.name };
         match f(self, call_name, &values) {
             Ok(v) => Ok(v),
             Err(FnError { message, arg }) => {
-                let offset = arg.and_then(|i| args.get(i)).map_or(span.start, |a| a.span.start);
+                let offset = arg
+                    .and_then(|i| args.get(i))
+                    .map_or(span.start, |a| a.span.start);
                 Err(EvalError { message, offset })
             }
         }
@@ -272,7 +324,10 @@ impl<'s> Evaluator<'s> {
 
     fn call_if(&mut self, args: &[Expr], span: Span) -> Result<Value, EvalError> {
         if args.len() != 3 {
-            return Err(EvalError { message: arity_message("if", 3, Some(3), args.len()), offset: span.start });
+            return Err(EvalError {
+                message: arity_message("if", 3, Some(3), args.len()),
+                offset: span.start,
+            });
         }
         let cond = self.eval(&args[0])?;
         match cond {
@@ -282,7 +337,12 @@ impl<'s> Evaluator<'s> {
                 let a = self.eval(&args[1])?;
                 let b = self.eval(&args[2])?;
                 Ok(Value::Deferred(Deferred {
-                    expr: format!("if({}, {}, {})", d.expr, render_literal(&a), render_literal(&b)),
+                    expr: format!(
+                        "if({}, {}, {})",
+                        d.expr,
+                        render_literal(&a),
+                        render_literal(&b)
+                    ),
                 }))
             }
             other => Err(EvalError {
@@ -297,7 +357,10 @@ impl<'s> Evaluator<'s> {
 
     fn call_and_or(&mut self, name: &str, args: &[Expr], span: Span) -> Result<Value, EvalError> {
         if args.len() < 2 {
-            return Err(EvalError { message: arity_message(name, 2, None, args.len()), offset: span.start });
+            return Err(EvalError {
+                message: arity_message(name, 2, None, args.len()),
+                offset: span.start,
+            });
         }
         let short = name == "or";
         let mut deferred = Vec::new();
@@ -320,15 +383,22 @@ impl<'s> Evaluator<'s> {
         if deferred.is_empty() {
             Ok(Value::Bool(!short))
         } else if deferred.len() == 1 {
-            Ok(Value::Deferred(Deferred { expr: deferred.remove(0) }))
+            Ok(Value::Deferred(Deferred {
+                expr: deferred.remove(0),
+            }))
         } else {
-            Ok(Value::Deferred(Deferred { expr: format!("{name}({})", deferred.join(", ")) }))
+            Ok(Value::Deferred(Deferred {
+                expr: format!("{name}({})", deferred.join(", ")),
+            }))
         }
     }
 
     fn make_lambda(&mut self, args: &[Expr], span: Span) -> Result<Value, EvalError> {
         let Some((body, params)) = args.split_last() else {
-            return Err(EvalError { message: arity_message("lambda", 1, None, 0), offset: span.start });
+            return Err(EvalError {
+                message: arity_message("lambda", 1, None, 0),
+                offset: span.start,
+            });
         };
         let mut names = Vec::with_capacity(params.len());
         for p in params {
@@ -351,6 +421,13 @@ impl<'s> Evaluator<'s> {
 
     /// Calls a lambda with arguments (used by `map`, `filter`, `reduce`...).
     pub fn call_lambda(&mut self, lambda: &Lambda, args: Vec<Value>) -> Result<Value, FnError> {
+        self.lambda_calls += 1;
+        if self.lambda_calls > MAX_LAMBDA_CALLS {
+            // Nested lambdas over large ranges can multiply into billions of calls.
+            return Err(FnError::new(format!(
+                "The template language expression is too expensive: it makes more than {MAX_LAMBDA_CALLS} lambda calls."
+            )));
+        }
         if args.len() < lambda.params.len() {
             return Err(FnError::new(format!(
                 "The lambda expects {} argument(s) but was given {}.",
@@ -369,15 +446,22 @@ impl<'s> Evaluator<'s> {
 
     /// The value of a lambda variable, innermost first.
     pub fn lambda_variable(&self, name: &str) -> Option<&Value> {
-        self.lambda_vars.iter().rev().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v)
+        self.lambda_vars
+            .iter()
+            .rev()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
     }
 
     /// A parameter of the user-defined function being evaluated, if inside one.
     pub fn function_parameter(&self, name: &str) -> Option<Result<Value, String>> {
         self.fn_params.as_ref().map(|ps| {
-            ps.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone()).ok_or_else(|| {
-                format!("The user-defined function parameter '{name}' is not found.")
-            })
+            ps.iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.clone())
+                .ok_or_else(|| {
+                    format!("The user-defined function parameter '{name}' is not found.")
+                })
         })
     }
 
@@ -386,7 +470,13 @@ impl<'s> Evaluator<'s> {
         self.fn_params.is_some()
     }
 
-    fn call_user(&mut self, ns: &str, name: &str, args: &[Expr], span: Span) -> Result<Value, EvalError> {
+    fn call_user(
+        &mut self,
+        ns: &str,
+        name: &str,
+        args: &[Expr],
+        span: Span,
+    ) -> Result<Value, EvalError> {
         let Some(f) = self.scope.user_function(ns, name) else {
             return Err(EvalError {
                 message: format!(
@@ -410,7 +500,9 @@ impl<'s> Evaluator<'s> {
             let v = self.eval(a)?;
             if let Some(msg) = type_mismatch(&v, ptype) {
                 return Err(EvalError {
-                    message: format!("The user-defined function '{ns}.{name}' parameter '{pname}' {msg}"),
+                    message: format!(
+                        "The user-defined function '{ns}.{name}' parameter '{pname}' {msg}"
+                    ),
                     offset: a.span.start,
                 });
             }
@@ -422,7 +514,10 @@ impl<'s> Evaluator<'s> {
         self.fn_params = saved_params;
         self.lambda_vars = saved_lambda;
         r.map_err(|e| EvalError {
-            message: format!("The user-defined function '{ns}.{name}' failed: {}", e.message),
+            message: format!(
+                "The user-defined function '{ns}.{name}' failed: {}",
+                e.message
+            ),
             offset: span.start,
         })
     }
@@ -441,7 +536,10 @@ pub fn type_mismatch(v: &Value, ty: &str) -> Option<String> {
     if ok || matches!(v, Value::Deferred(_)) {
         None
     } else {
-        Some(format!("expects a value of type '{ty}' but the provided value is of type '{}'.", v.type_name()))
+        Some(format!(
+            "expects a value of type '{ty}' but the provided value is of type '{}'.",
+            v.type_name()
+        ))
     }
 }
 
@@ -482,11 +580,17 @@ pub fn access_property(base: &Value, name: &str) -> Result<Value, String> {
 /// `base[index]` on arrays (integer index) and objects (string key).
 pub fn access_index(base: &Value, index: &Value) -> Result<Value, String> {
     match (base, index) {
-        (Value::Deferred(d), i) => Ok(Value::Deferred(Deferred { expr: format!("{}[{}]", d.expr, render_literal(i)) })),
-        (b, Value::Deferred(d)) => Ok(Value::Deferred(Deferred { expr: format!("{}[{}]", render_literal(b), d.expr) })),
+        (Value::Deferred(d), i) => Ok(Value::Deferred(Deferred {
+            expr: format!("{}[{}]", d.expr, render_literal(i)),
+        })),
+        (b, Value::Deferred(d)) => Ok(Value::Deferred(Deferred {
+            expr: format!("{}[{}]", render_literal(b), d.expr),
+        })),
         (Value::Array(a), Value::Int(i)) => {
             if *i < 0 || *i as usize >= a.len() {
-                Err(format!("The language expression property array index '{i}' is out of bounds."))
+                Err(format!(
+                    "The language expression property array index '{i}' is out of bounds."
+                ))
             } else {
                 Ok(a[*i as usize].clone())
             }

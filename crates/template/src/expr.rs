@@ -94,11 +94,18 @@ pub fn is_expression(s: &str) -> bool {
 pub fn parse_template_string(s: &str) -> Result<TemplateString<'_>, SyntaxError> {
     if let Some(rest) = s.strip_prefix("[[") {
         // "[[" escapes a literal that starts with '[': drop one bracket.
-        return Ok(TemplateString::Literal(std::borrow::Cow::Owned(format!("[{rest}"))));
+        return Ok(TemplateString::Literal(std::borrow::Cow::Owned(format!(
+            "[{rest}"
+        ))));
     }
     if is_expression(s) {
         let inner_end = s.len() - 1;
-        let mut p = Parser { src: s, i: 1, end: inner_end, depth: 0 };
+        let mut p = Parser {
+            src: s,
+            i: 1,
+            end: inner_end,
+            depth: 0,
+        };
         p.skip_ws();
         if p.i >= p.end {
             return Err(SyntaxError {
@@ -121,15 +128,26 @@ pub fn parse_template_string(s: &str) -> Result<TemplateString<'_>, SyntaxError>
 
 /// Parses the inside of an expression (no brackets), e.g. `concat('a', 'b')`.
 pub fn parse_expression(text: &str) -> Result<Expr, SyntaxError> {
-    let mut p = Parser { src: text, i: 0, end: text.len(), depth: 0 };
+    let mut p = Parser {
+        src: text,
+        i: 0,
+        end: text.len(),
+        depth: 0,
+    };
     p.skip_ws();
     if p.i >= p.end {
-        return Err(SyntaxError { message: "The expression is empty".into(), offset: 0 });
+        return Err(SyntaxError {
+            message: "The expression is empty".into(),
+            offset: 0,
+        });
     }
     let e = p.expr()?;
     p.skip_ws();
     if p.i < p.end {
-        return Err(p.err(&format!("Unexpected '{}' after the end of the expression", p.rest_char())));
+        return Err(p.err(&format!(
+            "Unexpected '{}' after the end of the expression",
+            p.rest_char()
+        )));
     }
     Ok(e)
 }
@@ -145,11 +163,18 @@ struct Parser<'a> {
 
 impl Parser<'_> {
     fn err(&self, msg: &str) -> SyntaxError {
-        SyntaxError { message: msg.to_owned(), offset: self.i }
+        SyntaxError {
+            message: msg.to_owned(),
+            offset: self.i,
+        }
     }
 
     fn peek(&self) -> Option<u8> {
-        if self.i < self.end { self.src.as_bytes().get(self.i).copied() } else { None }
+        if self.i < self.end {
+            self.src.as_bytes().get(self.i).copied()
+        } else {
+            None
+        }
     }
 
     fn rest_char(&self) -> char {
@@ -191,9 +216,14 @@ impl Parser<'_> {
                 Some(b'.') => {
                     self.i += 1;
                     self.skip_ws();
-                    let name = self.ident().ok_or_else(|| self.err("Expected a property name after '.'"))?;
+                    let name = self
+                        .ident()
+                        .ok_or_else(|| self.err("Expected a property name after '.'"))?;
                     e = Expr {
-                        kind: ExprKind::Property { base: Box::new(e), name },
+                        kind: ExprKind::Property {
+                            base: Box::new(e),
+                            name,
+                        },
                         span: Span { start, end: self.i },
                     };
                 }
@@ -203,7 +233,10 @@ impl Parser<'_> {
                     let index = self.expr()?;
                     self.expect(b']', "']'")?;
                     e = Expr {
-                        kind: ExprKind::Index { base: Box::new(e), index: Box::new(index) },
+                        kind: ExprKind::Index {
+                            base: Box::new(e),
+                            index: Box::new(index),
+                        },
                         span: Span { start, end: self.i },
                     };
                 }
@@ -243,7 +276,9 @@ impl Parser<'_> {
                             });
                         }
                         Some(b'\'') => {
-                            if self.src.as_bytes().get(self.i + 1) == Some(&b'\'') && self.i + 1 < self.end {
+                            if self.src.as_bytes().get(self.i + 1) == Some(&b'\'')
+                                && self.i + 1 < self.end
+                            {
                                 out.push('\'');
                                 self.i += 2;
                             } else {
@@ -258,7 +293,10 @@ impl Parser<'_> {
                         }
                     }
                 }
-                Ok(Expr { kind: ExprKind::Str(out), span: Span { start, end: self.i } })
+                Ok(Expr {
+                    kind: ExprKind::Str(out),
+                    span: Span { start, end: self.i },
+                })
             }
             Some(c) if c.is_ascii_digit() || c == b'-' || c == b'+' => {
                 self.i += 1;
@@ -266,14 +304,28 @@ impl Parser<'_> {
                     self.i += 1;
                 }
                 let text = &self.src[start..self.i];
-                if self.peek() == Some(b'.') && self.src.as_bytes().get(self.i + 1).is_some_and(u8::is_ascii_digit) {
-                    return Err(self.err("Floating-point literals are not supported in expressions; use json('1.5')"));
+                if self.peek() == Some(b'.')
+                    && self
+                        .src
+                        .as_bytes()
+                        .get(self.i + 1)
+                        .is_some_and(u8::is_ascii_digit)
+                {
+                    return Err(self.err(
+                        "Floating-point literals are not supported in expressions; use json('1.5')",
+                    ));
                 }
-                let n = text.trim_start_matches('+').parse::<i64>().map_err(|_| SyntaxError {
-                    message: format!("The integer literal '{text}' is not valid"),
-                    offset: start,
-                })?;
-                Ok(Expr { kind: ExprKind::Int(n), span: Span { start, end: self.i } })
+                let n = text
+                    .trim_start_matches('+')
+                    .parse::<i64>()
+                    .map_err(|_| SyntaxError {
+                        message: format!("The integer literal '{text}' is not valid"),
+                        offset: start,
+                    })?;
+                Ok(Expr {
+                    kind: ExprKind::Int(n),
+                    span: Span { start, end: self.i },
+                })
             }
             Some(c) if c.is_ascii_alphabetic() || c == b'_' || c == b'$' => {
                 let first = self.ident().unwrap_or_default();
@@ -338,11 +390,18 @@ impl Parser<'_> {
                     }
                 }
                 Ok(Expr {
-                    kind: ExprKind::Call { namespace, name, args },
+                    kind: ExprKind::Call {
+                        namespace,
+                        name,
+                        args,
+                    },
                     span: Span { start, end: self.i },
                 })
             }
-            Some(_) => Err(self.err(&format!("Unexpected '{}' in the expression", self.rest_char()))),
+            Some(_) => Err(self.err(&format!(
+                "Unexpected '{}' in the expression",
+                self.rest_char()
+            ))),
         }
     }
 
@@ -360,7 +419,10 @@ impl Parser<'_> {
                 });
             }
         };
-        Ok(Expr { kind, span: Span { start, end: self.i } })
+        Ok(Expr {
+            kind,
+            span: Span { start, end: self.i },
+        })
     }
 }
 
@@ -372,7 +434,11 @@ impl fmt::Display for Expr {
             ExprKind::Int(i) => write!(f, "{i}"),
             ExprKind::Bool(b) => write!(f, "{b}"),
             ExprKind::Null => f.write_str("null"),
-            ExprKind::Call { namespace, name, args } => {
+            ExprKind::Call {
+                namespace,
+                name,
+                args,
+            } => {
                 if let Some(ns) = namespace {
                     write!(f, "{ns}.")?;
                 }
@@ -444,7 +510,13 @@ mod tests {
 
     #[test]
     fn not_expressions() {
-        assert!(matches!(parse_template_string("abc").unwrap(), TemplateString::Literal(_)));
-        assert!(matches!(parse_template_string("[abc").unwrap(), TemplateString::Literal(_)));
+        assert!(matches!(
+            parse_template_string("abc").unwrap(),
+            TemplateString::Literal(_)
+        ));
+        assert!(matches!(
+            parse_template_string("[abc").unwrap(),
+            TemplateString::Literal(_)
+        ));
     }
 }

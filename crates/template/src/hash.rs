@@ -33,7 +33,10 @@ fn fmix32(mut h: u32) -> u32 {
 
 /// Little-endian word from up to 4 bytes (missing high bytes are zero).
 fn word(bytes: &[u8]) -> u32 {
-    bytes.iter().rev().fold(0u32, |acc, b| (acc << 8) | u32::from(*b))
+    bytes
+        .iter()
+        .rev()
+        .fold(0u32, |acc, b| (acc << 8) | u32::from(*b))
 }
 
 fn mix_lane1(k: u32) -> u32 {
@@ -53,9 +56,17 @@ pub fn murmur64(data: &[u8]) -> u64 {
     for block in &mut blocks {
         let (a, b) = block.split_at(4);
         h1 ^= mix_lane1(word(a));
-        h1 = h1.rotate_left(19).wrapping_add(h2).wrapping_mul(5).wrapping_add(0x561c_cd1b);
+        h1 = h1
+            .rotate_left(19)
+            .wrapping_add(h2)
+            .wrapping_mul(5)
+            .wrapping_add(0x561c_cd1b);
         h2 ^= mix_lane2(word(b));
-        h2 = h2.rotate_left(13).wrapping_add(h1).wrapping_mul(5).wrapping_add(0x0bca_a747);
+        h2 = h2
+            .rotate_left(13)
+            .wrapping_add(h1)
+            .wrapping_mul(5)
+            .wrapping_add(0x0bca_a747);
     }
     let tail = blocks.remainder();
     if !tail.is_empty() {
@@ -130,6 +141,7 @@ pub fn template_hash(template: &Value) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)] // A failing test should stop loudly.
 mod tests {
     use super::*;
 
@@ -165,6 +177,9 @@ mod tests {
 
     #[test]
     fn template_hash_upper_cases_before_hashing() {
-        assert_eq!(template_hash_of_minified("{\"a\":1}"), template_hash_of_minified("{\"A\":1}"));
+        assert_eq!(
+            template_hash_of_minified("{\"a\":1}"),
+            template_hash_of_minified("{\"A\":1}")
+        );
     }
 }

@@ -40,9 +40,11 @@ impl Spans {
     /// The spans of a property (case-insensitive, like ARM).
     pub fn prop(&self, key: &str) -> Option<&Spans> {
         match self {
-            Spans::Object(_, m) => m
-                .get(key)
-                .or_else(|| m.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v)),
+            Spans::Object(_, m) => m.get(key).or_else(|| {
+                m.iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(key))
+                    .map(|(_, v)| v)
+            }),
             _ => None,
         }
     }
@@ -132,7 +134,14 @@ pub struct Document {
 
 /// Parses lenient JSON text.
 pub fn parse(text: &str) -> Result<Document, JsonError> {
-    let mut p = Parser { src: text.as_bytes(), text, i: 0, line: 1, col: 1, depth: 0 };
+    let mut p = Parser {
+        src: text.as_bytes(),
+        text,
+        i: 0,
+        line: 1,
+        col: 1,
+        depth: 0,
+    };
     if text.starts_with('\u{feff}') {
         p.i = 3;
     }
@@ -163,11 +172,17 @@ struct Parser<'a> {
 
 impl Parser<'_> {
     fn pos(&self) -> Pos {
-        Pos { line: self.line, column: self.col }
+        Pos {
+            line: self.line,
+            column: self.col,
+        }
     }
 
     fn err(&self, msg: &str) -> JsonError {
-        JsonError { message: msg.to_owned(), pos: self.pos() }
+        JsonError {
+            message: msg.to_owned(),
+            pos: self.pos(),
+        }
     }
 
     fn peek(&self) -> Option<u8> {
@@ -228,11 +243,12 @@ impl Parser<'_> {
                 },
                 _ => {
                     // Non-ASCII whitespace (no-break space and friends) is whitespace to .NET.
-                    if let Some(c) = self.text[self.i..].chars().next() {
-                        if !c.is_ascii() && c.is_whitespace() {
-                            self.bump();
-                            continue;
-                        }
+                    if let Some(c) = self.text[self.i..].chars().next()
+                        && !c.is_ascii()
+                        && c.is_whitespace()
+                    {
+                        self.bump();
+                        continue;
                     }
                     return Ok(());
                 }
@@ -329,7 +345,9 @@ impl Parser<'_> {
             let (v, s) = self.value()?;
             if obj.contains_key(&key) {
                 return Err(JsonError {
-                    message: format!("Property with the same name already exists on object: '{key}'"),
+                    message: format!(
+                        "Property with the same name already exists on object: '{key}'"
+                    ),
                     pos: key_pos,
                 });
             }
@@ -388,13 +406,19 @@ impl Parser<'_> {
         let mut out = String::new();
         loop {
             let Some(c) = self.bump() else {
-                return Err(JsonError { message: "Unterminated string".into(), pos: start });
+                return Err(JsonError {
+                    message: "Unterminated string".into(),
+                    pos: start,
+                });
             };
             match c {
                 c if c as u32 == quote as u32 => return Ok(out),
                 '\\' => {
                     let Some(e) = self.bump() else {
-                        return Err(JsonError { message: "Unterminated string".into(), pos: start });
+                        return Err(JsonError {
+                            message: "Unterminated string".into(),
+                            pos: start,
+                        });
                     };
                     match e {
                         '"' => out.push('"'),
@@ -410,13 +434,21 @@ impl Parser<'_> {
                             let cp = self.hex4()?;
                             if (0xD800..0xDC00).contains(&cp) {
                                 // A surrogate pair: the low half must follow as another \u escape.
-                                if self.peek() == Some(b'\\') && self.src.get(self.i + 1) == Some(&b'u')
+                                if self.peek() == Some(b'\\')
+                                    && self.src.get(self.i + 1) == Some(&b'u')
                                 {
                                     self.bump();
                                     self.bump();
                                     let lo = self.hex4()?;
-                                    let c = 0x10000 + ((cp - 0xD800) << 10) + (lo.wrapping_sub(0xDC00));
-                                    out.push(char::from_u32(c).unwrap_or('\u{fffd}'));
+                                    if (0xDC00..0xE000).contains(&lo) {
+                                        let c = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                                        out.push(char::from_u32(c).unwrap_or('\u{fffd}'));
+                                    } else {
+                                        // A lone high surrogate: .NET keeps it as U+FFFD when
+                                        // the string becomes UTF-8; the second escape stands.
+                                        out.push('\u{fffd}');
+                                        out.push(char::from_u32(lo).unwrap_or('\u{fffd}'));
+                                    }
                                 } else {
                                     out.push('\u{fffd}');
                                 }
@@ -463,7 +495,10 @@ impl Parser<'_> {
         }
         match text.parse::<f64>() {
             Ok(f) if f.is_finite() => Ok(Value::Float(f)),
-            _ => Err(JsonError { message: format!("Invalid number '{text}'"), pos }),
+            _ => Err(JsonError {
+                message: format!("Invalid number '{text}'"),
+                pos,
+            }),
         }
     }
 }
@@ -495,14 +530,29 @@ mod tests {
     #[test]
     fn spans_find_nested_paths() {
         let doc = parse("{\n \"resources\": [\n  {\"name\": \"x\"}\n ]\n}").unwrap();
-        assert_eq!(doc.spans.find("resources[0].name"), Pos { line: 3, column: 12 });
+        assert_eq!(
+            doc.spans.find("resources[0].name"),
+            Pos {
+                line: 3,
+                column: 12
+            }
+        );
     }
 
     #[test]
     fn big_integers_become_floats_and_ints_stay_ints() {
         assert!(matches!(parse_value("5").unwrap(), Value::Int(5)));
         assert!(matches!(parse_value("1.5").unwrap(), Value::Float(_)));
-        assert!(matches!(parse_value("99999999999999999999").unwrap(), Value::Float(_)));
+        assert!(matches!(
+            parse_value("99999999999999999999").unwrap(),
+            Value::Float(_)
+        ));
+    }
+
+    #[test]
+    fn lone_surrogates_do_not_panic() {
+        let v = parse_value(r#""\ud800\u0041""#).unwrap();
+        assert_eq!(v.as_str(), Some("\u{fffd}A"));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //!   keeping where every value came from.
 //! - [`expr`] parses `[...]` expressions; [`eval`] evaluates them against a [`eval::Scope`];
 //!   [`functions`] is the function library, [`hash`] the bit-exact `uniqueString`/`guid`/
-//!   `templateHash`.
+//!   `templateHash`, [`netfmt`] the .NET formatting ARM inherits (`format()`, dates, casing).
 //! - [`template`] turns a template, parameters and a [`context::DeploymentContext`] into a
 //!   [`template::Plan`]: every resource with its ID and evaluated properties, the dependency
 //!   graph in waves, and the outputs. Values only Azure knows come from a
@@ -20,6 +20,7 @@ pub mod expr;
 pub mod functions;
 pub mod hash;
 pub mod json;
+pub mod netfmt;
 pub mod template;
 pub mod value;
 

@@ -152,10 +152,14 @@ impl Value {
                 }
             }
             serde_json::Value::String(s) => Value::String(s),
-            serde_json::Value::Array(a) => Value::Array(a.into_iter().map(Value::from_json).collect()),
-            serde_json::Value::Object(o) => {
-                Value::Object(o.into_iter().map(|(k, v)| (k, Value::from_json(v))).collect())
+            serde_json::Value::Array(a) => {
+                Value::Array(a.into_iter().map(Value::from_json).collect())
             }
+            serde_json::Value::Object(o) => Value::Object(
+                o.into_iter()
+                    .map(|(k, v)| (k, Value::from_json(v)))
+                    .collect(),
+            ),
         }
     }
 
@@ -171,16 +175,16 @@ impl Value {
                 .unwrap_or(serde_json::Value::Null),
             Value::String(s) => serde_json::Value::String(s.clone()),
             Value::Array(a) => serde_json::Value::Array(a.iter().map(Value::to_json).collect()),
-            Value::Object(o) => serde_json::Value::Object(
-                o.iter().map(|(k, v)| (k.clone(), v.to_json())).collect(),
-            ),
+            Value::Object(o) => {
+                serde_json::Value::Object(o.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
+            }
             Value::Deferred(d) => serde_json::Value::String(format!("[{}]", d.expr)),
         }
     }
 
-    /// Compact JSON text, as `string()` prints objects and arrays.
+    /// Compact JSON text, as `string()` prints objects and arrays (Newtonsoft.Json's rules).
     pub fn to_json_string(&self) -> String {
-        self.to_json().to_string()
+        crate::netfmt::json_text(self, '"')
     }
 
     /// Deep equality as `equals()` defines it: case-sensitive strings, case-insensitive keys,
@@ -197,7 +201,8 @@ impl Value {
             }
             (Value::Object(a), Value::Object(b)) => {
                 a.len() == b.len()
-                    && a.iter().all(|(k, v)| get_ci(b, k).is_some_and(|w| v.arm_equals(w)))
+                    && a.iter()
+                        .all(|(k, v)| get_ci(b, k).is_some_and(|w| v.arm_equals(w)))
             }
             (Value::Deferred(a), Value::Deferred(b)) => a == b,
             _ => false,
@@ -249,8 +254,11 @@ impl fmt::Display for Value {
 
 /// Case-insensitive object lookup: exact key first (cheap), then ASCII case-insensitive.
 pub fn get_ci<'a>(o: &'a Object, key: &str) -> Option<&'a Value> {
-    o.get(key)
-        .or_else(|| o.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v))
+    o.get(key).or_else(|| {
+        o.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v)
+    })
 }
 
 /// The key as stored in the object, matched case-insensitively.
@@ -258,7 +266,9 @@ pub fn key_ci<'a>(o: &'a Object, key: &str) -> Option<&'a str> {
     if o.contains_key(key) {
         return o.get_key_value(key).map(|(k, _)| k.as_str());
     }
-    o.keys().find(|k| k.eq_ignore_ascii_case(key)).map(String::as_str)
+    o.keys()
+        .find(|k| k.eq_ignore_ascii_case(key))
+        .map(String::as_str)
 }
 
 /// Inserts or replaces a property, replacing an existing key that differs only by case.
@@ -273,12 +283,33 @@ pub fn insert_ci(o: &mut Object, key: String, value: Value) {
 /// Renders a value as an ARM expression literal (used to print deferred expressions).
 pub fn render_literal(v: &Value) -> String {
     match v {
-        Value::Null | Value::Lambda(_) => "null()".into(),
+        Value::Null => "null()".into(),
+        Value::Lambda(l) => {
+            let mut parts: Vec<String> = l
+                .params
+                .iter()
+                .map(|p| format!("'{}'", p.replace('\'', "''")))
+                .collect();
+            parts.push(l.body.to_string());
+            format!("lambda({})", parts.join(", "))
+        }
         Value::Bool(true) => "true()".into(),
         Value::Bool(false) => "false()".into(),
         Value::Int(i) => i.to_string(),
         Value::Float(f) => format!("json('{f}')"),
         Value::String(s) => format!("'{}'", s.replace('\'', "''")),
+        // Containers holding deferred values print as calls, so the expression stays valid.
+        Value::Array(a) if v.contains_deferred() => {
+            let parts: Vec<String> = a.iter().map(render_literal).collect();
+            format!("createArray({})", parts.join(", "))
+        }
+        Value::Object(o) if v.contains_deferred() => {
+            let parts: Vec<String> = o
+                .iter()
+                .map(|(k, x)| format!("'{}', {}", k.replace('\'', "''"), render_literal(x)))
+                .collect();
+            format!("createObject({})", parts.join(", "))
+        }
         Value::Array(_) | Value::Object(_) => {
             format!("json('{}')", v.to_json_string().replace('\'', "''"))
         }

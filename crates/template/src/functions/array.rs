@@ -13,14 +13,16 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 
 use super::{Args, FnDef, FnError};
 use crate::eval::Evaluator;
-use crate::value::{Deferred, Object, Value, get_ci, insert_ci, render_literal};
+use crate::value::{Deferred, Object, Value, get_ci, render_literal};
 
 /// The array functions.
 pub const FUNCTIONS: &[FnDef] = &[
     FnDef::new("array", array, 1, Some(1)).structural(),
     FnDef::new("concat", concat, 1, None).structural(),
     FnDef::new("contains", contains, 2, Some(2)),
-    FnDef::new("createArray", create_array, 0, None).structural(),
+    FnDef::new("createArray", create_array, 0, None)
+        .structural()
+        .handles_deferred(),
     FnDef::new("empty", empty, 1, Some(1)).structural(),
     FnDef::new("first", first, 1, Some(1)).structural(),
     FnDef::new("last", last, 1, Some(1)).structural(),
@@ -35,6 +37,7 @@ pub const FUNCTIONS: &[FnDef] = &[
     FnDef::new("skip", skip, 2, Some(2)).structural(),
     FnDef::new("take", take, 2, Some(2)).structural(),
     FnDef::new("union", union, 2, None).structural(),
+    FnDef::new("distinct", distinct, 1, Some(1)).structural(),
 ];
 
 /// Most values (array items, object properties and scalars, counted recursively) one
@@ -85,14 +88,19 @@ pub(crate) fn check_size(name: &str, v: &Value) -> Result<(), FnError> {
 
 /// The error for a result over [`MAX_NODES`].
 pub(crate) fn too_large(name: &str) -> FnError {
-    FnError::call(name, format!("the result would hold more than {MAX_NODES} values."))
+    FnError::call(
+        name,
+        format!("the result would hold more than {MAX_NODES} values."),
+    )
 }
 
 /// A deferred call `name(args...)`, for results that depend on values known only at
 /// deployment time.
 pub(crate) fn deferred_call(name: &str, args: &[Value]) -> Value {
     let parts: Vec<String> = args.iter().map(render_literal).collect();
-    Value::Deferred(Deferred { expr: format!("{name}({})", parts.join(", ")) })
+    Value::Deferred(Deferred {
+        expr: format!("{name}({})", parts.join(", ")),
+    })
 }
 
 /// Length of a string in UTF-16 code units, as .NET counts it.
@@ -109,11 +117,132 @@ pub(crate) fn utf16_slice(s: &str, start: usize, end: usize) -> String {
     String::from_utf16_lossy(&units[start..end])
 }
 
+/// Feeds a value into a hasher consistently with [`Value::arm_equals`]: equal values hash
+/// equally (object keys are folded and sorted, `-0.0` counts as `0.0`). Deep levels are cut
+/// off, which only makes hashes coarser.
+fn hash_value(v: &Value, h: &mut DefaultHasher, depth: usize) {
+    std::mem::discriminant(v).hash(h);
+    if depth > 32 {
+        return;
+    }
+    match v {
+        Value::Null | Value::Lambda(_) => {}
+        Value::Bool(b) => b.hash(h),
+        Value::Int(i) => i.hash(h),
+        Value::Float(f) => (if *f == 0.0 { 0.0f64 } else { *f }).to_bits().hash(h),
+        Value::String(s) => s.hash(h),
+        Value::Deferred(d) => d.expr.hash(h),
+        Value::Array(a) => {
+            a.len().hash(h);
+            for x in a {
+                hash_value(x, h, depth + 1);
+            }
+        }
+        Value::Object(o) => {
+            o.len().hash(h);
+            let mut entries: Vec<(String, &Value)> =
+                o.iter().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect();
+            entries.sort_by(|x, y| x.0.cmp(&y.0));
+            for (k, x) in entries {
+                k.hash(h);
+                hash_value(x, h, depth + 1);
+            }
+        }
+    }
+}
+
+/// A set of values under [`Value::arm_equals`], so de-duplicating stays fast on big arrays.
+#[derive(Default)]
+pub(crate) struct ValueSet<'a> {
+    buckets: HashMap<u64, Vec<&'a Value>>,
+}
+
+impl<'a> ValueSet<'a> {
+    fn key(v: &Value) -> u64 {
+        let mut h = DefaultHasher::new();
+        hash_value(v, &mut h, 0);
+        h.finish()
+    }
+
+    /// True if an equal value is in the set.
+    pub(crate) fn contains(&self, v: &Value) -> bool {
+        self.buckets
+            .get(&Self::key(v))
+            .is_some_and(|b| b.iter().any(|x| x.arm_equals(v)))
+    }
+
+    /// Adds a value; false if an equal one was already there.
+    pub(crate) fn insert(&mut self, v: &'a Value) -> bool {
+        let bucket = self.buckets.entry(Self::key(v)).or_default();
+        if bucket.iter().any(|x| x.arm_equals(v)) {
+            return false;
+        }
+        bucket.push(v);
+        true
+    }
+}
+
+/// An object being built with ARM's case-insensitive property names: setting a property
+/// whose name matches an existing one (exactly, else ignoring ASCII case) replaces its value
+/// and keeps the existing spelling, like `value::insert_ci` but without scanning every key.
+pub(crate) struct CiObject {
+    /// The object.
+    pub(crate) object: Object,
+    folded: HashMap<String, String>,
+}
+
+impl CiObject {
+    /// Starts from an existing object.
+    pub(crate) fn from_object(object: Object) -> CiObject {
+        let mut folded = HashMap::with_capacity(object.len());
+        for k in object.keys() {
+            folded
+                .entry(k.to_ascii_lowercase())
+                .or_insert_with(|| k.clone());
+        }
+        CiObject { object, folded }
+    }
+
+    /// The stored spelling of a property name, if present.
+    pub(crate) fn key(&self, key: &str) -> Option<&str> {
+        if let Some((k, _)) = self.object.get_key_value(key) {
+            return Some(k);
+        }
+        self.folded
+            .get(&key.to_ascii_lowercase())
+            .map(String::as_str)
+    }
+
+    /// The value of a property, if present.
+    pub(crate) fn get(&self, key: &str) -> Option<&Value> {
+        self.key(key).and_then(|k| self.object.get(k))
+    }
+
+    /// Sets a property (see the type docs).
+    pub(crate) fn set(&mut self, key: &str, value: Value) {
+        match self.key(key).map(str::to_owned) {
+            Some(existing) => {
+                self.object.insert(existing, value);
+            }
+            None => {
+                self.folded.insert(key.to_ascii_lowercase(), key.to_owned());
+                self.object.insert(key.to_owned(), value);
+            }
+        }
+    }
+}
+
 fn array(_: &mut Evaluator<'_>, name: &str, args: &[Value]) -> Result<Value, FnError> {
     match Args::new(name, args).any(0)? {
         Value::Array(a) => Ok(Value::Array(a.clone())),
-        Value::Lambda(_) => Err(Args::new(name, args).type_error(0, "Int, String, Array or Object")),
-        other => Ok(Value::Array(vec![other.clone()])),
+        Value::Lambda(_) => {
+            Err(Args::new(name, args).type_error(0, "Int, String, Array or Object"))
+        }
+        other => {
+            let out = Value::Array(vec![other.clone()]);
+            check_size(name, &out)?;
+            Ok(out)
+        }
     }
 }
 
@@ -124,7 +253,13 @@ fn concat(_: &mut Evaluator<'_>, name: &str, args: &[Value]) -> Result<Value, Fn
         if total > MAX_NODES {
             return Err(too_large(name));
         }
-        let out = Value::Array(args.iter().filter_map(Value::as_array).flatten().cloned().collect());
+        let out = Value::Array(
+            args.iter()
+                .filter_map(Value::as_array)
+                .flatten()
+                .cloned()
+                .collect(),
+        );
         check_size(name, &out)?;
         return Ok(out);
     }
@@ -178,7 +313,9 @@ fn search_text(a: &Args<'_>, item: &Value) -> Result<String, FnError> {
 
 fn create_array(_: &mut Evaluator<'_>, name: &str, args: &[Value]) -> Result<Value, FnError> {
     if let Some(i) = args.iter().position(|v| matches!(v, Value::Lambda(_))) {
-        return Err(Args::new(name, args).type_error(i, "String, Integer, Boolean, Array or Object"));
+        return Err(
+            Args::new(name, args).type_error(i, "String, Integer, Boolean, Array or Object")
+        );
     }
     let out = Value::Array(args.to_vec());
     check_size(name, &out)?;
@@ -263,13 +400,34 @@ fn find_ci(haystack: &str, needle: &str) -> Vec<usize> {
     if needle.is_empty() {
         return vec![0, offset];
     }
-    if needle.len() > hay.len() {
-        return Vec::new();
+    // Knuth-Morris-Pratt keeps long inputs linear: `failure[i]` is the length of the longest
+    // proper prefix of `needle[..=i]` that is also its suffix.
+    let mut failure = vec![0usize; needle.len()];
+    let mut k = 0;
+    for i in 1..needle.len() {
+        while k > 0 && needle[i] != needle[k] {
+            k = failure[k - 1];
+        }
+        if needle[i] == needle[k] {
+            k += 1;
+        }
+        failure[i] = k;
     }
-    (0..=hay.len() - needle.len())
-        .filter(|&i| hay[i..i + needle.len()].iter().map(|(c, _)| *c).eq(needle.iter().copied()))
-        .map(|i| hay[i].1)
-        .collect()
+    let mut hits = Vec::new();
+    let mut matched = 0;
+    for (i, (c, _)) in hay.iter().enumerate() {
+        while matched > 0 && *c != needle[matched] {
+            matched = failure[matched - 1];
+        }
+        if *c == needle[matched] {
+            matched += 1;
+        }
+        if matched == needle.len() {
+            hits.push(hay[i + 1 - matched].1);
+            matched = failure[matched - 1];
+        }
+    }
+    hits
 }
 
 fn to_int(name: &str, n: usize) -> Result<Value, FnError> {
@@ -346,28 +504,43 @@ fn index_from_end(_: &mut Evaluator<'_>, name: &str, args: &[Value]) -> Result<V
 fn try_index_from_end(_: &mut Evaluator<'_>, name: &str, args: &[Value]) -> Result<Value, FnError> {
     let a = Args::new(name, args);
     let items = a.array(0)?;
-    Ok(element_from_end(name, items, a.int(1)?, 1)?.cloned().unwrap_or(Value::Null))
+    Ok(element_from_end(name, items, a.int(1)?, 1)?
+        .cloned()
+        .unwrap_or(Value::Null))
 }
 
 fn intersection(_: &mut Evaluator<'_>, name: &str, args: &[Value]) -> Result<Value, FnError> {
     let a = Args::new(name, args);
     match a.any(0)? {
         Value::Array(first) => {
-            let others = (1..args.len()).map(|i| a.array(i)).collect::<Result<Vec<_>, _>>()?;
+            let mut others = Vec::with_capacity(args.len());
+            for i in 1..args.len() {
+                let mut set = ValueSet::default();
+                for x in a.array(i)? {
+                    set.insert(x);
+                }
+                others.push(set);
+            }
+            let mut seen = ValueSet::default();
             let mut out: Vec<Value> = Vec::new();
             for item in first {
-                let everywhere = others.iter().all(|o| o.iter().any(|x| x.arm_equals(item)));
-                if everywhere && !out.iter().any(|x| x.arm_equals(item)) {
+                if others.iter().all(|o| o.contains(item)) && seen.insert(item) {
                     out.push(item.clone());
                 }
             }
             Ok(Value::Array(out))
         }
         Value::Object(first) => {
-            let others = (1..args.len()).map(|i| a.object(i)).collect::<Result<Vec<_>, _>>()?;
+            let others = (1..args.len())
+                .map(|i| a.object(i).map(|o| CiObject::from_object(o.clone())))
+                .collect::<Result<Vec<_>, _>>()?;
             let out: Object = first
                 .iter()
-                .filter(|(k, v)| others.iter().all(|o| get_ci(o, k).is_some_and(|w| v.arm_equals(w))))
+                .filter(|(k, v)| {
+                    others
+                        .iter()
+                        .all(|o| o.get(k).is_some_and(|w| v.arm_equals(w)))
+                })
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect();
             Ok(Value::Object(out))
@@ -400,7 +573,10 @@ fn range(_: &mut Evaluator<'_>, name: &str, args: &[Value]) -> Result<Value, FnE
         ));
     }
     // Documented limit: startIndex + count must not pass Int32.MaxValue.
-    if start.checked_add(count).is_none_or(|end| end > i64::from(i32::MAX)) {
+    if start
+        .checked_add(count)
+        .is_none_or(|end| end > i64::from(i32::MAX))
+    {
         return Err(FnError::at(
             0,
             format!(
@@ -409,7 +585,9 @@ fn range(_: &mut Evaluator<'_>, name: &str, args: &[Value]) -> Result<Value, FnE
             ),
         ));
     }
-    Ok(Value::Array((start..start + count).map(Value::Int).collect()))
+    Ok(Value::Array(
+        (start..start + count).map(Value::Int).collect(),
+    ))
 }
 
 /// `skip`/`take`'s count as a length: negative counts clamp to zero.
@@ -439,13 +617,13 @@ fn take(_: &mut Evaluator<'_>, name: &str, args: &[Value]) -> Result<Value, FnEr
 
 /// Merges `from` into `into` the way `union` does for objects: later values win, objects
 /// nested on both sides merge recursively, anything else (arrays included) is replaced.
-fn deep_merge(into: &mut Object, from: &Object, depth: usize) {
+fn deep_merge(into: &mut CiObject, from: &Object, depth: usize) {
     for (k, v) in from {
-        let merged = match (get_ci(into, k), v) {
+        let merged = match (into.get(k), v) {
             (Some(Value::Object(old)), Value::Object(new)) if depth < MAX_DEPTH => {
-                let mut old = old.clone();
+                let mut old = CiObject::from_object(old.clone());
                 deep_merge(&mut old, new, depth + 1);
-                Value::Object(old)
+                Value::Object(old.object)
             }
             // A deferred side may turn out to be an object that ARM would merge, so the
             // merged property is only known at deployment time.
@@ -455,33 +633,68 @@ fn deep_merge(into: &mut Object, from: &Object, depth: usize) {
             }
             _ => v.clone(),
         };
-        insert_ci(into, k.clone(), merged);
+        into.set(k, merged);
     }
+}
+
+/// `distinct(array)`: the items without repeats, first occurrence kept, compared as `equals`.
+fn distinct(_: &mut Evaluator<'_>, name: &str, args: &[Value]) -> Result<Value, FnError> {
+    let items = Args::new(name, args).array(0)?;
+    let mut out: Vec<Value> = Vec::with_capacity(items.len());
+    for item in items {
+        if !out.iter().any(|seen| seen.arm_equals(item)) {
+            out.push(item.clone());
+        }
+    }
+    Ok(Value::Array(out))
 }
 
 fn union(_: &mut Evaluator<'_>, name: &str, args: &[Value]) -> Result<Value, FnError> {
     let a = Args::new(name, args);
     let out = match a.any(0)? {
         Value::Array(_) => {
+            let arrays = (0..args.len())
+                .map(|i| a.array(i))
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut seen = ValueSet::default();
             let mut out: Vec<Value> = Vec::new();
-            for i in 0..args.len() {
-                for item in a.array(i)? {
-                    if !out.iter().any(|x| x.arm_equals(item)) {
-                        out.push(item.clone());
-                    }
+            for item in arrays.into_iter().flatten() {
+                if seen.insert(item) {
+                    out.push(item.clone());
                 }
             }
             Value::Array(out)
         }
         Value::Object(_) => {
-            let mut out = Object::new();
+            let mut out = CiObject::from_object(Object::new());
             for i in 0..args.len() {
                 deep_merge(&mut out, a.object(i)?, 0);
             }
-            Value::Object(out)
+            Value::Object(out.object)
         }
         _ => return Err(a.type_error(0, "Array or Object")),
     };
     check_size(name, &out)?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn find_ci_reports_overlapping_matches_in_utf16_units() {
+        assert_eq!(find_ci("aaaa", "AA"), vec![0, 1, 2]);
+        assert_eq!(find_ci("aaab", "aab"), vec![1]);
+        assert_eq!(find_ci("😀abcABC", "bc"), vec![3, 6]);
+        assert_eq!(find_ci("abc", "abcd"), Vec::<usize>::new());
+        assert_eq!(find_ci("abc", ""), vec![0, 3]);
+    }
+
+    #[test]
+    fn utf16_slices_replace_split_surrogate_pairs() {
+        assert_eq!(utf16_slice("😀x", 0, 1), "\u{fffd}");
+        assert_eq!(utf16_slice("😀x", 2, 99), "x");
+        assert_eq!(utf16_slice("abc", 5, 2), "");
+    }
 }

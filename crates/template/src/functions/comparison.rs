@@ -14,7 +14,9 @@ use crate::value::{Deferred, Value, render_literal};
 
 /// The comparison functions.
 pub const FUNCTIONS: &[FnDef] = &[
-    FnDef::new("coalesce", coalesce, 1, None).structural().handles_deferred(),
+    FnDef::new("coalesce", coalesce, 1, None)
+        .structural()
+        .handles_deferred(),
     FnDef::new("equals", equals, 2, Some(2)),
     FnDef::new("greater", greater, 2, Some(2)),
     FnDef::new("greaterOrEquals", greater_or_equals, 2, Some(2)),
@@ -64,7 +66,10 @@ pub fn culture_cmp(a: &str, b: &str) -> Ordering {
         other => return other,
     }
     let tertiary = |s: &str| {
-        s.chars().filter(|c| primary_weight(*c).is_some()).map(case_weight).collect::<Vec<_>>()
+        s.chars()
+            .filter(|c| primary_weight(*c).is_some())
+            .map(case_weight)
+            .collect::<Vec<_>>()
     };
     tertiary(a).cmp(&tertiary(b))
 }
@@ -80,6 +85,9 @@ fn coalesce(_: &mut Evaluator<'_>, name: &str, args: &[Value]) -> Result<Value, 
                 return Ok(Value::Deferred(Deferred {
                     expr: format!("{name}({})", rest.join(", ")),
                 }));
+            }
+            Value::Lambda(_) => {
+                return Err(Args::new(name, args).type_error(i, "any type but a lambda"));
             }
             other => return Ok(other.clone()),
         }
@@ -98,9 +106,9 @@ fn order(name: &str, args: &[Value]) -> Result<Ordering, FnError> {
     let a = Args::new(name, args);
     match (a.any(0)?, a.any(1)?) {
         (Value::Int(x), Value::Int(y)) => Ok(x.cmp(y)),
-        (Value::Float(x), Value::Float(y)) => x.partial_cmp(y).ok_or_else(|| {
-            FnError::call(name, "the floating-point values cannot be compared.")
-        }),
+        (Value::Float(x), Value::Float(y)) => x
+            .partial_cmp(y)
+            .ok_or_else(|| FnError::call(name, "the floating-point values cannot be compared.")),
         (Value::String(x), Value::String(y)) => Ok(culture_cmp(x, y)),
         (Value::Int(_) | Value::Float(_) | Value::String(_), other) => Err(FnError::at(
             1,

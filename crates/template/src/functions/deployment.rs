@@ -27,7 +27,10 @@ fn parameters(ev: &mut Evaluator<'_>, name: &str, args: &[Value]) -> Result<Valu
 fn variables(ev: &mut Evaluator<'_>, name: &str, args: &[Value]) -> Result<Value, FnError> {
     let v = Args::new(name, args).str(0)?;
     if ev.in_user_function() {
-        return Err(FnError::at(0, "The template function 'variables' is not allowed in user-defined functions."));
+        return Err(FnError::at(
+            0,
+            "The template function 'variables' is not allowed in user-defined functions.",
+        ));
     }
     ev.scope().variable(v).map_err(|m| FnError::at(0, m))
 }
@@ -63,7 +66,7 @@ fn copy_index(ev: &mut Evaluator<'_>, name: &str, args: &[Value]) -> Result<Valu
 
 fn lambda_variables(ev: &mut Evaluator<'_>, name: &str, args: &[Value]) -> Result<Value, FnError> {
     let v = Args::new(name, args).str(0)?;
-    ev.lambda_variable(v).cloned().ok_or_else(|| {
-        FnError::at(0, format!("The lambda variable '{v}' is not defined here."))
-    })
+    ev.lambda_variable(v)
+        .cloned()
+        .ok_or_else(|| FnError::at(0, format!("The lambda variable '{v}' is not defined here.")))
 }

@@ -23,7 +23,9 @@ fn bool_fn(_: &mut Evaluator<'_>, name: &str, args: &[Value]) -> Result<Value, F
             "false" => Ok(Value::Bool(false)),
             _ => Err(FnError::at(
                 0,
-                format!("Unable to evaluate template language function 'bool': the string '{s}' is not a valid Boolean."),
+                format!(
+                    "Unable to evaluate template language function 'bool': the string '{s}' is not a valid Boolean."
+                ),
             )),
         },
         _ => Err(a.type_error(0, "Boolean, Integer or String")),

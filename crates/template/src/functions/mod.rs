@@ -47,7 +47,14 @@ pub struct FnDef {
 impl FnDef {
     /// A function taking between `min` and `max` arguments (`None`: no upper bound).
     pub const fn new(name: &'static str, f: Builtin, min: usize, max: Option<usize>) -> FnDef {
-        FnDef { name, f, min_args: min, max_args: max, structural: false, handles_deferred: false }
+        FnDef {
+            name,
+            f,
+            min_args: min,
+            max_args: max,
+            structural: false,
+            handles_deferred: false,
+        }
     }
 
     /// Marks the function as structural (see the module docs).
@@ -75,17 +82,25 @@ pub struct FnError {
 impl FnError {
     /// An error about the call as a whole.
     pub fn new(message: impl Into<String>) -> FnError {
-        FnError { message: message.into(), arg: None }
+        FnError {
+            message: message.into(),
+            arg: None,
+        }
     }
 
     /// An error about one argument.
     pub fn at(arg: usize, message: impl Into<String>) -> FnError {
-        FnError { message: message.into(), arg: Some(arg) }
+        FnError {
+            message: message.into(),
+            arg: Some(arg),
+        }
     }
 
     /// "Unable to evaluate template language function 'name': detail".
     pub fn call(name: &str, detail: impl std::fmt::Display) -> FnError {
-        FnError::new(format!("Unable to evaluate template language function '{name}': {detail}"))
+        FnError::new(format!(
+            "Unable to evaluate template language function '{name}': {detail}"
+        ))
     }
 }
 
@@ -122,17 +137,31 @@ pub fn lookup(lower_name: &str) -> Option<&'static FnDef> {
 
 /// Every built-in function's canonical name (for docs and tests).
 pub fn names() -> Vec<&'static str> {
-    let mut v: Vec<&str> = all_tables().iter().flat_map(|t| t.iter().map(|d| d.name)).collect();
+    let mut v: Vec<&str> = all_tables()
+        .iter()
+        .flat_map(|t| t.iter().map(|d| d.name))
+        .collect();
     v.sort_unstable();
     v
 }
 
-const ORDINALS: [&str; 10] =
-    ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth"];
+/// The call itself as a deferred value, for arguments only a deployment knows.
+pub fn deferred_call(name: &str, args: &[Value]) -> Value {
+    let parts: Vec<String> = args.iter().map(crate::value::render_literal).collect();
+    Value::Deferred(crate::value::Deferred {
+        expr: format!("{name}({})", parts.join(", ")),
+    })
+}
+
+const ORDINALS: [&str; 10] = [
+    "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
+];
 
 /// "first", "second"... for argument positions in messages.
 pub fn ordinal(i: usize) -> String {
-    ORDINALS.get(i).map_or_else(|| format!("{}th", i + 1), |s| (*s).to_owned())
+    ORDINALS
+        .get(i)
+        .map_or_else(|| format!("{}th", i + 1), |s| (*s).to_owned())
 }
 
 /// Typed access to a function's arguments with ARM-style errors.
@@ -162,7 +191,10 @@ impl<'a> Args<'a> {
     /// Argument `i` of any type.
     pub fn any(&self, i: usize) -> Result<&'a Value, FnError> {
         self.values.get(i).ok_or_else(|| {
-            FnError::call(self.name, format!("the {} argument is missing.", ordinal(i)))
+            FnError::call(
+                self.name,
+                format!("the {} argument is missing.", ordinal(i)),
+            )
         })
     }
 
@@ -229,12 +261,20 @@ impl<'a> Args<'a> {
 
     /// Optional argument `i` as a string.
     pub fn opt_str(&self, i: usize) -> Result<Option<&'a str>, FnError> {
-        if i < self.values.len() { self.str(i).map(Some) } else { Ok(None) }
+        if i < self.values.len() {
+            self.str(i).map(Some)
+        } else {
+            Ok(None)
+        }
     }
 
     /// Optional argument `i` as an integer.
     pub fn opt_int(&self, i: usize) -> Result<Option<i64>, FnError> {
-        if i < self.values.len() { self.int(i).map(Some) } else { Ok(None) }
+        if i < self.values.len() {
+            self.int(i).map(Some)
+        } else {
+            Ok(None)
+        }
     }
 }
 

@@ -14,7 +14,12 @@ pub const FUNCTIONS: &[FnDef] = &[
     FnDef::new("subscriptionResourceId", subscription_resource_id, 2, None),
     FnDef::new("tenantResourceId", tenant_resource_id, 2, None),
     FnDef::new("extensionResourceId", extension_resource_id, 3, None),
-    FnDef::new("managementGroupResourceId", management_group_resource_id, 2, None),
+    FnDef::new(
+        "managementGroupResourceId",
+        management_group_resource_id,
+        2,
+        None,
+    ),
     FnDef::new("resourceGroup", resource_group, 0, Some(0)),
     FnDef::new("subscription", subscription, 0, Some(0)),
     FnDef::new("tenant", tenant, 0, Some(0)),
@@ -30,11 +35,15 @@ pub static LIST_FN: FnDef = FnDef::new("list*", list, 2, Some(3));
 
 /// Splits `Namespace/type/child` into the namespace and type segments; checks the name count.
 fn type_segments<'a>(fname: &str, ty: &'a str, names: usize) -> Result<Vec<&'a str>, FnError> {
-    let segs: Vec<&str> = ty.split('/').collect();
+    // ARM tolerates a trailing slash ('Microsoft.Network/virtualNetworks/'), as real
+    // Marketplace templates rely on.
+    let segs: Vec<&str> = ty.trim_end_matches('/').split('/').collect();
     if segs.len() < 2 || segs.iter().any(|s| s.is_empty()) {
         return Err(FnError::call(
             fname,
-            format!("the resource type '{ty}' is not valid: it must look like 'Namespace/type' or 'Namespace/type/childType'."),
+            format!(
+                "the resource type '{ty}' is not valid: it must look like 'Namespace/type' or 'Namespace/type/childType'."
+            ),
         ));
     }
     if segs.len() - 1 != names {
@@ -49,9 +58,16 @@ fn type_segments<'a>(fname: &str, ty: &'a str, names: usize) -> Result<Vec<&'a s
     Ok(segs)
 }
 
-/// Builds `providers/Ns/type/name/child/name...` (without a leading slash).
+/// Builds `providers/Ns/type/name/child/name...` (without a leading slash); resource groups
+/// get ARM's canonical `resourceGroups/name` instead.
 pub fn provider_path(fname: &str, ty: &str, names: &[&str]) -> Result<String, FnError> {
     let segs = type_segments(fname, ty, names.len())?;
+    if segs.len() == 2
+        && segs[0].eq_ignore_ascii_case("Microsoft.Resources")
+        && segs[1].eq_ignore_ascii_case("resourceGroups")
+    {
+        return Ok(format!("resourceGroups/{}", names[0]));
+    }
     let mut out = format!("providers/{}", segs[0]);
     for (t, n) in segs[1..].iter().zip(names) {
         out.push('/');
@@ -69,7 +85,10 @@ fn strings<'a>(a: &Args<'a>) -> Result<Vec<&'a str>, FnError> {
 /// Index of the resource type among the arguments: the first one containing a '/'.
 fn type_index(fname: &str, args: &[&str]) -> Result<usize, FnError> {
     args.iter().position(|s| s.contains('/')).ok_or_else(|| {
-        FnError::call(fname, "no resource type (an argument like 'Namespace/type') was given.")
+        FnError::call(
+            fname,
+            "no resource type (an argument like 'Namespace/type') was given.",
+        )
     })
 }
 
@@ -78,33 +97,55 @@ fn resource_id(ev: &mut Evaluator<'_>, name: &str, args: &[Value]) -> Result<Val
     let s = strings(&a)?;
     let ti = type_index(name, &s)?;
     if ti > 2 {
-        return Err(FnError::call(name, "at most a subscription ID and a resource group name may come before the resource type."));
+        return Err(FnError::call(
+            name,
+            "at most a subscription ID and a resource group name may come before the resource type.",
+        ));
     }
     let path = provider_path(name, s[ti], &s[ti + 1..])?;
     let ctx = ev.context();
     let id = match ti {
         2 => format!("/subscriptions/{}/resourceGroups/{}/{path}", s[0], s[1]),
-        1 => format!("/subscriptions/{}/resourceGroups/{}/{path}", ctx.subscription_id, s[0]),
+        1 => format!(
+            "/subscriptions/{}/resourceGroups/{}/{path}",
+            ctx.subscription_id, s[0]
+        ),
         _ => match ctx.scope {
             DeploymentScope::ResourceGroup => {
-                format!("/subscriptions/{}/resourceGroups/{}/{path}", ctx.subscription_id, ctx.resource_group.name)
+                format!(
+                    "/subscriptions/{}/resourceGroups/{}/{path}",
+                    ctx.subscription_id, ctx.resource_group.name
+                )
             }
-            DeploymentScope::Subscription => format!("/subscriptions/{}/{path}", ctx.subscription_id),
+            DeploymentScope::Subscription => {
+                format!("/subscriptions/{}/{path}", ctx.subscription_id)
+            }
             DeploymentScope::ManagementGroup | DeploymentScope::Tenant => format!("/{path}"),
         },
     };
     Ok(Value::String(id))
 }
 
-fn subscription_resource_id(ev: &mut Evaluator<'_>, name: &str, args: &[Value]) -> Result<Value, FnError> {
+fn subscription_resource_id(
+    ev: &mut Evaluator<'_>,
+    name: &str,
+    args: &[Value],
+) -> Result<Value, FnError> {
     let a = Args::new(name, args);
     let s = strings(&a)?;
     let ti = type_index(name, &s)?;
     if ti > 1 {
-        return Err(FnError::call(name, "only a subscription ID may come before the resource type."));
+        return Err(FnError::call(
+            name,
+            "only a subscription ID may come before the resource type.",
+        ));
     }
     let path = provider_path(name, s[ti], &s[ti + 1..])?;
-    let sub = if ti == 1 { s[0].to_owned() } else { ev.context().subscription_id.clone() };
+    let sub = if ti == 1 {
+        s[0].to_owned()
+    } else {
+        ev.context().subscription_id.clone()
+    };
     Ok(Value::String(format!("/subscriptions/{sub}/{path}")))
 }
 
@@ -115,19 +156,36 @@ fn tenant_resource_id(_: &mut Evaluator<'_>, name: &str, args: &[Value]) -> Resu
     Ok(Value::String(format!("/{path}")))
 }
 
-fn management_group_resource_id(ev: &mut Evaluator<'_>, name: &str, args: &[Value]) -> Result<Value, FnError> {
+fn management_group_resource_id(
+    ev: &mut Evaluator<'_>,
+    name: &str,
+    args: &[Value],
+) -> Result<Value, FnError> {
     let a = Args::new(name, args);
     let s = strings(&a)?;
     let ti = type_index(name, &s)?;
     if ti > 1 {
-        return Err(FnError::call(name, "only a management group ID may come before the resource type."));
+        return Err(FnError::call(
+            name,
+            "only a management group ID may come before the resource type.",
+        ));
     }
     let path = provider_path(name, s[ti], &s[ti + 1..])?;
-    let mg = if ti == 1 { s[0].to_owned() } else { ev.context().management_group.clone() };
-    Ok(Value::String(format!("/providers/Microsoft.Management/managementGroups/{mg}/{path}")))
+    let mg = if ti == 1 {
+        s[0].to_owned()
+    } else {
+        ev.context().management_group.clone()
+    };
+    Ok(Value::String(format!(
+        "/providers/Microsoft.Management/managementGroups/{mg}/{path}"
+    )))
 }
 
-fn extension_resource_id(_: &mut Evaluator<'_>, name: &str, args: &[Value]) -> Result<Value, FnError> {
+fn extension_resource_id(
+    _: &mut Evaluator<'_>,
+    name: &str,
+    args: &[Value],
+) -> Result<Value, FnError> {
     let a = Args::new(name, args);
     let s = strings(&a)?;
     let base = s[0].trim_end_matches('/');
@@ -147,7 +205,10 @@ fn resource_group(ev: &mut Evaluator<'_>, name: &str, _: &[Value]) -> Result<Val
 
 fn subscription(ev: &mut Evaluator<'_>, name: &str, _: &[Value]) -> Result<Value, FnError> {
     let ctx = ev.context();
-    if matches!(ctx.scope, DeploymentScope::ManagementGroup | DeploymentScope::Tenant) {
+    if matches!(
+        ctx.scope,
+        DeploymentScope::ManagementGroup | DeploymentScope::Tenant
+    ) {
         return Err(FnError::new(format!(
             "The template function '{name}' is not expected at this location: the deployment is not at subscription or resource group scope."
         )));
@@ -161,14 +222,18 @@ fn tenant(ev: &mut Evaluator<'_>, _: &str, _: &[Value]) -> Result<Value, FnError
 
 fn management_group(ev: &mut Evaluator<'_>, name: &str, args: &[Value]) -> Result<Value, FnError> {
     if let Some(id) = Args::new(name, args).opt_str(0)? {
-        return Ok(Value::String(format!("/providers/Microsoft.Management/managementGroups/{id}")));
+        return Ok(Value::String(format!(
+            "/providers/Microsoft.Management/managementGroups/{id}"
+        )));
     }
     Ok(ev.context().management_group_value())
 }
 
 fn deferred(name: &str, args: &[Value]) -> Value {
     let parts: Vec<String> = args.iter().map(render_literal).collect();
-    Value::Deferred(Deferred { expr: format!("{name}({})", parts.join(", ")) })
+    Value::Deferred(Deferred {
+        expr: format!("{name}({})", parts.join(", ")),
+    })
 }
 
 fn reference(ev: &mut Evaluator<'_>, name: &str, args: &[Value]) -> Result<Value, FnError> {
@@ -179,7 +244,12 @@ fn reference(ev: &mut Evaluator<'_>, name: &str, args: &[Value]) -> Result<Value
         None => false,
         Some(s) if s.eq_ignore_ascii_case("full") => true,
         Some(s) => {
-            return Err(FnError::at(2, format!("Unable to evaluate template language function 'reference': the third argument must be 'Full', not '{s}'.")));
+            return Err(FnError::at(
+                2,
+                format!(
+                    "Unable to evaluate template language function 'reference': the third argument must be 'Full', not '{s}'."
+                ),
+            ));
         }
     };
     if let Some(local) = ev.scope().local_reference(target, full) {
@@ -194,8 +264,13 @@ fn reference(ev: &mut Evaluator<'_>, name: &str, args: &[Value]) -> Result<Value
 fn references(ev: &mut Evaluator<'_>, name: &str, args: &[Value]) -> Result<Value, FnError> {
     let a = Args::new(name, args);
     let target = a.str(0)?;
-    let full = a.opt_str(1)?.is_some_and(|s| s.eq_ignore_ascii_case("full"));
-    if let Some(local) = ev.scope().local_reference(&format!("references:{target}"), full) {
+    let full = a
+        .opt_str(1)?
+        .is_some_and(|s| s.eq_ignore_ascii_case("full"));
+    if let Some(local) = ev
+        .scope()
+        .local_reference(&format!("references:{target}"), full)
+    {
         return local.map_err(|m| FnError::at(0, m));
     }
     Ok(deferred(name, args))
@@ -205,7 +280,10 @@ fn list(ev: &mut Evaluator<'_>, name: &str, args: &[Value]) -> Result<Value, FnE
     let a = Args::new(name, args);
     let target = a.str(0)?;
     let api = a.str(1)?;
-    let id = ev.scope().symbolic_resource_id(target).unwrap_or_else(|| target.to_owned());
+    let id = ev
+        .scope()
+        .symbolic_resource_id(target)
+        .unwrap_or_else(|| target.to_owned());
     // Touch the local reference so the scope can record the implicit dependency.
     if let Some(Err(m)) = ev.scope().local_reference(target, false) {
         return Err(FnError::at(0, m));

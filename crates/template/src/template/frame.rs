@@ -43,11 +43,17 @@ impl Target {
     fn base(&self) -> String {
         match self.scope {
             DeploymentScope::ResourceGroup => {
-                format!("/subscriptions/{}/resourceGroups/{}", self.subscription_id, self.resource_group)
+                format!(
+                    "/subscriptions/{}/resourceGroups/{}",
+                    self.subscription_id, self.resource_group
+                )
             }
             DeploymentScope::Subscription => format!("/subscriptions/{}", self.subscription_id),
             DeploymentScope::ManagementGroup => {
-                format!("/providers/Microsoft.Management/managementGroups/{}", self.management_group)
+                format!(
+                    "/providers/Microsoft.Management/managementGroups/{}",
+                    self.management_group
+                )
             }
             DeploymentScope::Tenant => String::new(),
         }
@@ -102,6 +108,7 @@ struct Frame<'t> {
     current: Option<usize>,
     implicit: Vec<(usize, usize)>,
     pending: Option<TemplateError>,
+    sequence: u64,
 }
 
 const META_KEYS: &[&str] = &[
@@ -146,6 +153,8 @@ pub(crate) fn plan_frame<'t>(
         current: None,
         implicit: Vec::new(),
         pending: None,
+        // Nested frames start their sequence apart so seeded GUIDs differ between them.
+        sequence: (depth as u64) << 32,
     };
     f.check_parameters()?;
     f.expand_all()?;
@@ -198,7 +207,11 @@ impl<'t> Frame<'t> {
         for name in names {
             if let Err(m) = self.parameter(&name) {
                 return Err(self.pending.take().unwrap_or_else(|| {
-                    self.error(ErrorCode::InvalidParameter, m, &format!("parameters.{name}"))
+                    self.error(
+                        ErrorCode::InvalidParameter,
+                        m,
+                        &format!("parameters.{name}"),
+                    )
                 }));
             }
         }
@@ -206,16 +219,25 @@ impl<'t> Frame<'t> {
     }
 
     fn resolve_parameter(&mut self, name: &str) -> Result<Value, TemplateError> {
-        let Some((declared_name, def)) =
-            self.template.parameters().iter().find(|(k, _)| k.eq_ignore_ascii_case(name))
+        let Some((declared_name, def)) = self
+            .template
+            .parameters()
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
         else {
             return Err(TemplateError::new(
                 ErrorCode::InvalidExpression,
-                format!("The template parameter '{name}' is not found. Please see https://aka.ms/arm-syntax-parameters for usage details."),
+                format!(
+                    "The template parameter '{name}' is not found. Please see https://aka.ms/arm-syntax-parameters for usage details."
+                ),
             ));
         };
         let path = format!("parameters.{declared_name}");
-        let supplied = self.supplied.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone());
+        let supplied = self
+            .supplied
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone());
         let value = match (supplied, &def.default) {
             (Some(v), _) => v,
             (None, Some(default)) => {
@@ -241,7 +263,8 @@ impl<'t> Frame<'t> {
                 return Err(e);
             }
         };
-        def.validate(&value).map_err(|m| self.error(ErrorCode::InvalidParameter, m, &path))?;
+        def.validate(&value)
+            .map_err(|m| self.error(ErrorCode::InvalidParameter, m, &path))?;
         Ok(value)
     }
 
@@ -250,7 +273,8 @@ impl<'t> Frame<'t> {
     fn resolve_variable(&mut self, name: &str) -> Result<Value, TemplateError> {
         let vars = get_ci(self.template.root(), "variables").and_then(Value::as_object);
         let direct = vars.and_then(|v| {
-            v.iter().find(|(k, _)| k.eq_ignore_ascii_case(name) && !k.eq_ignore_ascii_case("copy"))
+            v.iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name) && !k.eq_ignore_ascii_case("copy"))
         });
         let saved_copy = std::mem::take(&mut self.copy_stack);
         let saved_current = self.current.take();
@@ -261,7 +285,9 @@ impl<'t> Frame<'t> {
             .and_then(Value::as_array)
             .and_then(|loops| {
                 loops.iter().enumerate().find(|(_, l)| {
-                    l.get("name").and_then(Value::as_str).is_some_and(|n| n.eq_ignore_ascii_case(name))
+                    l.get("name")
+                        .and_then(Value::as_str)
+                        .is_some_and(|n| n.eq_ignore_ascii_case(name))
                 })
             })
         {
@@ -269,7 +295,9 @@ impl<'t> Frame<'t> {
         } else {
             Err(TemplateError::new(
                 ErrorCode::InvalidExpression,
-                format!("The template variable '{name}' is not found. Please see https://aka.ms/arm-syntax-variables for usage details."),
+                format!(
+                    "The template variable '{name}' is not found. Please see https://aka.ms/arm-syntax-variables for usage details."
+                ),
             ))
         };
         self.copy_stack = saved_copy;
@@ -279,10 +307,18 @@ impl<'t> Frame<'t> {
 
     /// Evaluates a `{name, count, input}` copy specification into an array.
     fn copy_loop(&mut self, spec: &Value, path: &str) -> Result<Value, TemplateError> {
-        let name = spec.get("name").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let name = spec
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
         let count = self.copy_count(spec.get("count"), &format!("{path}.count"))?;
         let Some(input) = spec.get("input") else {
-            return Err(self.error(ErrorCode::InvalidTemplate, format!("The copy loop '{name}' has no 'input'."), path));
+            return Err(self.error(
+                ErrorCode::InvalidTemplate,
+                format!("The copy loop '{name}' has no 'input'."),
+                path,
+            ));
         };
         let mut items = Vec::with_capacity(count as usize);
         for i in 0..count {
@@ -296,23 +332,36 @@ impl<'t> Frame<'t> {
 
     fn copy_count(&mut self, count: Option<&Value>, path: &str) -> Result<i64, TemplateError> {
         let Some(count) = count else {
-            return Err(self.error(ErrorCode::InvalidTemplate, "The copy loop has no 'count'.", path));
+            return Err(self.error(
+                ErrorCode::InvalidTemplate,
+                "The copy loop has no 'count'.",
+                path,
+            ));
         };
         match self.eval_node(count, path)? {
             Value::Int(n) if (0..=limits::COPY_COUNT).contains(&n) => Ok(n),
             Value::Int(n) => Err(self.error(
                 ErrorCode::LimitExceeded,
-                format!("The copy count '{n}' is not valid: it must be between 0 and {}.", limits::COPY_COUNT),
+                format!(
+                    "The copy count '{n}' is not valid: it must be between 0 and {}.",
+                    limits::COPY_COUNT
+                ),
                 path,
             )),
             Value::Deferred(d) => Err(self.error(
                 ErrorCode::InvalidTemplate,
-                format!("The copy count must be known before deployment, but it depends on '{}'.", d.expr),
+                format!(
+                    "The copy count must be known before deployment, but it depends on '{}'.",
+                    d.expr
+                ),
                 path,
             )),
             other => Err(self.error(
                 ErrorCode::InvalidTemplate,
-                format!("The copy count must be an integer, but it is of type '{}'.", other.type_name()),
+                format!(
+                    "The copy count must be an integer, but it is of type '{}'.",
+                    other.type_name()
+                ),
                 path,
             )),
         }
@@ -338,14 +387,22 @@ impl<'t> Frame<'t> {
                     if k.eq_ignore_ascii_case("copy") && is_property_copy(x) {
                         if let Value::Array(loops) = x {
                             for (i, spec) in loops.iter().enumerate() {
-                                let name = spec.get("name").and_then(Value::as_str).unwrap_or_default().to_owned();
+                                let name = spec
+                                    .get("name")
+                                    .and_then(Value::as_str)
+                                    .unwrap_or_default()
+                                    .to_owned();
                                 let arr = self.copy_loop(spec, &format!("{path}.copy[{i}]"))?;
                                 out.insert(name, arr);
                             }
                         }
                         continue;
                     }
-                    let child = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                    let child = if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    };
                     out.insert(k.clone(), self.eval_node(x, &child)?);
                 }
                 Ok(Value::Object(out))
@@ -370,7 +427,10 @@ impl<'t> Frame<'t> {
             };
             let mut err = self.error(
                 ErrorCode::InvalidExpression,
-                format!("Unable to process the template language expression '{shown}': {}", e.message),
+                format!(
+                    "Unable to process the template language expression '{shown}': {}",
+                    e.message
+                ),
                 path,
             );
             err.expr_offset = Some(e.offset);
@@ -378,7 +438,12 @@ impl<'t> Frame<'t> {
         })
     }
 
-    fn eval_str_field(&mut self, raw: &Object, key: &str, path: &str) -> Result<Option<String>, TemplateError> {
+    fn eval_str_field(
+        &mut self,
+        raw: &Object,
+        key: &str,
+        path: &str,
+    ) -> Result<Option<String>, TemplateError> {
         let Some((k, v)) = raw.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)) else {
             return Ok(None);
         };
@@ -388,7 +453,10 @@ impl<'t> Frame<'t> {
             Value::Deferred(d) => Ok(Some(format!("[{}]", d.expr))),
             other => Err(self.error(
                 ErrorCode::InvalidTemplate,
-                format!("The '{key}' of a resource must be a string, but it is of type '{}'.", other.type_name()),
+                format!(
+                    "The '{key}' of a resource must be a string, but it is of type '{}'.",
+                    other.type_name()
+                ),
                 &p,
             )),
         }
@@ -407,21 +475,40 @@ impl<'t> Frame<'t> {
             }
             Some(Value::Object(rs)) => {
                 for (sym, r) in rs {
-                    self.expand(r, format!("resources.{sym}"), Some(sym.clone()), None, None, &[], &target)?;
+                    self.expand(
+                        r,
+                        format!("resources.{sym}"),
+                        Some(sym.clone()),
+                        None,
+                        None,
+                        &[],
+                        &target,
+                    )?;
                 }
             }
             _ => {}
         }
-        let top = self.instances.iter().filter(|i| i.nested_in.is_none() && !i.existing).count();
+        let top = self
+            .instances
+            .iter()
+            .filter(|i| i.nested_in.is_none() && !i.existing)
+            .count();
         if top > limits::RESOURCES {
             return Err(TemplateError::new(
                 ErrorCode::LimitExceeded,
-                format!("The template has {top} resources (copy loops expanded), more than the limit of {}.", limits::RESOURCES),
+                format!(
+                    "The template has {top} resources (copy loops expanded), more than the limit of {}.",
+                    limits::RESOURCES
+                ),
             ));
         }
         let mut seen: HashMap<String, usize> = HashMap::new();
         for (i, inst) in self.instances.iter().enumerate() {
-            if !inst.enabled || inst.existing || inst.nested_in.is_some() || inst.id.starts_with('[') {
+            if !inst.enabled
+                || inst.existing
+                || inst.nested_in.is_some()
+                || inst.id.starts_with('[')
+            {
                 continue;
             }
             if seen.contains_key(&inst.id.to_ascii_lowercase()) {
@@ -448,7 +535,11 @@ impl<'t> Frame<'t> {
         target: &Target,
     ) -> Result<(), TemplateError> {
         let Value::Object(raw) = decl else {
-            return Err(self.error(ErrorCode::InvalidTemplate, "A template resource must be an object.", &path));
+            return Err(self.error(
+                ErrorCode::InvalidTemplate,
+                "A template resource must be an object.",
+                &path,
+            ));
         };
         let copy = get_ci(raw, "copy");
         let iterations: Vec<Option<(String, i64)>> = match copy {
@@ -469,14 +560,25 @@ impl<'t> Frame<'t> {
                 (0..n).map(|i| Some((name.clone(), i))).collect()
             }
             Some(_) => {
-                return Err(self.error(ErrorCode::InvalidTemplate, "The resource 'copy' must be an object.", &format!("{path}.copy")));
+                return Err(self.error(
+                    ErrorCode::InvalidTemplate,
+                    "The resource 'copy' must be an object.",
+                    &format!("{path}.copy"),
+                ));
             }
         };
         let serial_batch = match copy {
             Some(Value::Object(c))
-                if get_ci(c, "mode").and_then(Value::as_str).is_some_and(|m| m.eq_ignore_ascii_case("serial")) =>
+                if get_ci(c, "mode")
+                    .and_then(Value::as_str)
+                    .is_some_and(|m| m.eq_ignore_ascii_case("serial")) =>
             {
-                Some(get_ci(c, "batchSize").and_then(Value::as_int).unwrap_or(1).max(1))
+                Some(
+                    get_ci(c, "batchSize")
+                        .and_then(Value::as_int)
+                        .unwrap_or(1)
+                        .max(1),
+                )
             }
             _ => None,
         };
@@ -486,7 +588,17 @@ impl<'t> Frame<'t> {
                 copy_ctx.push(c.clone());
             }
             self.copy_stack = copy_ctx.clone();
-            self.expand_one(raw, &path, symbolic.clone(), parent, nested_in, copy_ctx, own, serial_batch, target)?;
+            self.expand_one(
+                raw,
+                &path,
+                symbolic.clone(),
+                parent,
+                nested_in,
+                copy_ctx,
+                own,
+                serial_batch,
+                target,
+            )?;
         }
         self.copy_stack.clear();
         Ok(())
@@ -505,7 +617,10 @@ impl<'t> Frame<'t> {
         serial_batch: Option<i64>,
         target: &Target,
     ) -> Result<(), TemplateError> {
-        let enabled = match raw.iter().find(|(k, _)| k.eq_ignore_ascii_case("condition")) {
+        let enabled = match raw
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("condition"))
+        {
             None => true,
             Some((k, c)) => match self.eval_node(c, &format!("{path}.{k}"))? {
                 Value::Bool(b) => b,
@@ -514,33 +629,48 @@ impl<'t> Frame<'t> {
                 other => {
                     return Err(self.error(
                         ErrorCode::InvalidTemplate,
-                        format!("The resource condition must be a Boolean, but it is of type '{}'.", other.type_name()),
+                        format!(
+                            "The resource condition must be a Boolean, but it is of type '{}'.",
+                            other.type_name()
+                        ),
                         &format!("{path}.{k}"),
                     ));
                 }
             },
         };
         let existing = matches!(get_ci(raw, "existing"), Some(Value::Bool(true)));
-        let mut ty = self
-            .eval_str_field(raw, "type", path)?
-            .ok_or_else(|| self.error(ErrorCode::InvalidTemplate, "The template resource is missing its 'type'.", path))?;
-        let mut name = self
-            .eval_str_field(raw, "name", path)?
-            .ok_or_else(|| self.error(ErrorCode::InvalidTemplate, "The template resource is missing its 'name'.", path))?;
-        let api_version = self.eval_str_field(raw, "apiVersion", path)?.unwrap_or_default();
+        let mut ty = self.eval_str_field(raw, "type", path)?.ok_or_else(|| {
+            self.error(
+                ErrorCode::InvalidTemplate,
+                "The template resource is missing its 'type'.",
+                path,
+            )
+        })?;
+        let mut name = self.eval_str_field(raw, "name", path)?.ok_or_else(|| {
+            self.error(
+                ErrorCode::InvalidTemplate,
+                "The template resource is missing its 'name'.",
+                path,
+            )
+        })?;
+        let api_version = self
+            .eval_str_field(raw, "apiVersion", path)?
+            .unwrap_or_default();
         if api_version.is_empty() && !existing {
             return Err(self.error(
                 ErrorCode::InvalidTemplate,
-                format!("The template resource '{name}' of type '{ty}' is missing its 'apiVersion'."),
+                format!(
+                    "The template resource '{name}' of type '{ty}' is missing its 'apiVersion'."
+                ),
                 path,
             ));
         }
-        if let Some(p) = parent {
-            if !ty.contains('/') {
-                let (pt, pn) = (&self.instances[p].resource_type, &self.instances[p].name);
-                ty = format!("{pt}/{ty}");
-                name = format!("{pn}/{name}");
-            }
+        if let Some(p) = parent
+            && !ty.contains('/')
+        {
+            let (pt, pn) = (&self.instances[p].resource_type, &self.instances[p].name);
+            ty = format!("{pt}/{ty}");
+            name = format!("{pn}/{name}");
         }
         // Cross-scope placement: `resourceGroup`, `subscriptionId` and `scope` properties.
         let mut own_target = target.clone();
@@ -561,7 +691,10 @@ impl<'t> Frame<'t> {
             None => own_target.base(),
         };
         let id = if ty.eq_ignore_ascii_case("Microsoft.Resources/resourceGroups") {
-            format!("/subscriptions/{}/resourceGroups/{name}", own_target.subscription_id)
+            format!(
+                "/subscriptions/{}/resourceGroups/{name}",
+                own_target.subscription_id
+            )
         } else if name.starts_with('[') {
             format!("{base}/providers/{ty}/{name}")
         } else {
@@ -586,14 +719,18 @@ impl<'t> Frame<'t> {
             id
         };
         let mut declared_deps = Vec::new();
-        if let Some((k, deps)) = raw.iter().find(|(k, _)| k.eq_ignore_ascii_case("dependsOn")) {
+        if let Some((k, deps)) = raw
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("dependsOn"))
+        {
             let dpath = format!("{path}.{k}");
             match self.eval_node(deps, &dpath)? {
                 Value::Array(items) => {
                     for (j, d) in items.into_iter().enumerate() {
                         match d {
                             Value::String(s) => declared_deps.push((s, format!("{dpath}[{j}]"))),
-                            Value::Deferred(d) => declared_deps.push((format!("[{}]", d.expr), format!("{dpath}[{j}]"))),
+                            Value::Deferred(d) => declared_deps
+                                .push((format!("[{}]", d.expr), format!("{dpath}[{j}]"))),
                             other => {
                                 return Err(self.error(
                                     ErrorCode::InvalidTemplate,
@@ -605,7 +742,11 @@ impl<'t> Frame<'t> {
                     }
                 }
                 _ => {
-                    return Err(self.error(ErrorCode::InvalidTemplate, "The resource 'dependsOn' must be an array.", &dpath));
+                    return Err(self.error(
+                        ErrorCode::InvalidTemplate,
+                        "The resource 'dependsOn' must be an array.",
+                        &dpath,
+                    ));
                 }
             }
         }
@@ -644,29 +785,46 @@ impl<'t> Frame<'t> {
         // Child resources declared inside this one (classic templates).
         if let Some(Value::Array(children)) = get_ci(raw, "resources") {
             for (j, c) in children.iter().enumerate() {
-                self.expand(c, format!("{path}.resources[{j}]"), None, Some(idx), nested_in, &copy_ctx, target)?;
+                self.expand(
+                    c,
+                    format!("{path}.resources[{j}]"),
+                    None,
+                    Some(idx),
+                    nested_in,
+                    &copy_ctx,
+                    target,
+                )?;
             }
         }
         // Outer-scope nested templates are part of this frame: their expressions see this
         // frame's parameters and variables.
-        if is_deployment && !inner_scope {
-            if let Some(Value::Object(inner)) = props.and_then(|p| get_ci(p, "template")) {
-                let child_target = deployment_target(&own_target, rg.is_some(), sub.is_some());
-                match get_ci(inner, "resources") {
-                    Some(Value::Array(rs)) => {
-                        for (j, r) in rs.iter().enumerate() {
-                            let p = format!("{path}.properties.template.resources[{j}]");
-                            self.expand(r, p, None, None, Some(idx), &copy_ctx, &child_target)?;
-                        }
+        if is_deployment
+            && !inner_scope
+            && let Some(Value::Object(inner)) = props.and_then(|p| get_ci(p, "template"))
+        {
+            let child_target = deployment_target(&own_target, rg.is_some(), sub.is_some());
+            match get_ci(inner, "resources") {
+                Some(Value::Array(rs)) => {
+                    for (j, r) in rs.iter().enumerate() {
+                        let p = format!("{path}.properties.template.resources[{j}]");
+                        self.expand(r, p, None, None, Some(idx), &copy_ctx, &child_target)?;
                     }
-                    Some(Value::Object(rs)) => {
-                        for (sym, r) in rs {
-                            let p = format!("{path}.properties.template.resources.{sym}");
-                            self.expand(r, p, Some(sym.clone()), None, Some(idx), &copy_ctx, &child_target)?;
-                        }
-                    }
-                    _ => {}
                 }
+                Some(Value::Object(rs)) => {
+                    for (sym, r) in rs {
+                        let p = format!("{path}.properties.template.resources.{sym}");
+                        self.expand(
+                            r,
+                            p,
+                            Some(sym.clone()),
+                            None,
+                            Some(idx),
+                            &copy_ctx,
+                            &child_target,
+                        )?;
+                    }
+                }
+                _ => {}
             }
         }
         Ok(())
@@ -681,7 +839,11 @@ impl<'t> Frame<'t> {
             return self.instances[*i].id.clone();
         }
         // A relative ID such as `Microsoft.Storage/storageAccounts/name`.
-        format!("{}/providers/{}", target.base(), scope.trim_end_matches('/'))
+        format!(
+            "{}/providers/{}",
+            target.base(),
+            scope.trim_end_matches('/')
+        )
     }
 
     // ---- finding resources ---------------------------------------------------------------------
@@ -701,8 +863,11 @@ impl<'t> Frame<'t> {
                 .iter()
                 .enumerate()
                 .filter(|(_, inst)| {
-                    inst.symbolic.as_deref().is_some_and(|s| s.eq_ignore_ascii_case(sym))
-                        && index.is_none_or(|i| inst.own_copy.as_ref().is_some_and(|(_, c)| *c == i))
+                    inst.symbolic
+                        .as_deref()
+                        .is_some_and(|s| s.eq_ignore_ascii_case(sym))
+                        && index
+                            .is_none_or(|i| inst.own_copy.as_ref().is_some_and(|(_, c)| *c == i))
                 })
                 .map(|(i, _)| i)
                 .collect();
@@ -711,13 +876,22 @@ impl<'t> Frame<'t> {
             }
         }
         let by = |pred: &dyn Fn(&Instance<'_>) -> bool| -> Vec<usize> {
-            self.instances.iter().enumerate().filter(|(_, i)| pred(i)).map(|(i, _)| i).collect()
+            self.instances
+                .iter()
+                .enumerate()
+                .filter(|(_, i)| pred(i))
+                .map(|(i, _)| i)
+                .collect()
         };
         if t.starts_with('/') {
             return by(&|i| i.id.eq_ignore_ascii_case(t));
         }
         if allow_loop {
-            let hits = by(&|i| i.own_copy.as_ref().is_some_and(|(n, _)| n.eq_ignore_ascii_case(t)));
+            let hits = by(&|i| {
+                i.own_copy
+                    .as_ref()
+                    .is_some_and(|(n, _)| n.eq_ignore_ascii_case(t))
+            });
             if !hits.is_empty() {
                 return hits;
             }
@@ -751,7 +925,8 @@ impl<'t> Frame<'t> {
             return Ok(());
         }
         self.instances[idx].state = State::Evaluating;
-        let saved_copy = std::mem::replace(&mut self.copy_stack, self.instances[idx].copy_ctx.clone());
+        let saved_copy =
+            std::mem::replace(&mut self.copy_stack, self.instances[idx].copy_ctx.clone());
         let saved_current = self.current.replace(idx);
         let r = self.evaluate_body(idx);
         self.copy_stack = saved_copy;
@@ -802,7 +977,10 @@ impl<'t> Frame<'t> {
 
     fn plan_nested(&mut self, idx: usize) -> Result<(), TemplateError> {
         let inst = &self.instances[idx];
-        let props = inst.body.get("properties").or_else(|| get_ci(&inst.body, "properties"));
+        let props = inst
+            .body
+            .get("properties")
+            .or_else(|| get_ci(&inst.body, "properties"));
         let Some(Value::Object(props)) = props.cloned() else {
             return Ok(());
         };
@@ -815,14 +993,18 @@ impl<'t> Frame<'t> {
             let raw_outputs = get_ci(inst.raw, "properties")
                 .and_then(|p| p.get("template"))
                 .and_then(|t| t.get("outputs"));
-            let outputs = self.outputs(raw_outputs, &format!("{path}.properties.template.outputs"))?;
+            let outputs =
+                self.outputs(raw_outputs, &format!("{path}.properties.template.outputs"))?;
             self.instances[idx].nested_outputs = Some(outputs_value(&outputs));
             return Ok(());
         }
         if self.depth + 1 >= limits::NESTING {
             return Err(self.error(
                 ErrorCode::LimitExceeded,
-                format!("Nested deployments are more than {} levels deep.", limits::NESTING),
+                format!(
+                    "Nested deployments are more than {} levels deep.",
+                    limits::NESTING
+                ),
                 &path,
             ));
         }
@@ -831,9 +1013,11 @@ impl<'t> Frame<'t> {
             for (k, entry) in ps {
                 let v = match entry.get("value") {
                     Some(v) => v.clone(),
-                    None if entry.get("reference").is_some() => Value::Deferred(crate::value::Deferred {
-                        expr: format!("keyVaultSecret('{k}')"),
-                    }),
+                    None if entry.get("reference").is_some() => {
+                        Value::Deferred(crate::value::Deferred {
+                            expr: format!("keyVaultSecret('{k}')"),
+                        })
+                    }
                     None => {
                         return Err(self.error(
                             ErrorCode::InvalidParameter,
@@ -847,7 +1031,8 @@ impl<'t> Frame<'t> {
         }
         let tpath = format!("{path}.properties.template");
         let child_spans = self.spans.and_then(|s| s.node(&tpath)).cloned();
-        let template = Template::from_value_with_spans(Value::Object(inner), child_spans).map_err(|e| prefix(e, &tpath))?;
+        let template = Template::from_value_with_spans(Value::Object(inner), child_spans)
+            .map_err(|e| prefix(e, &tpath))?;
         let t = self.instances[idx].target.clone();
         let mut ctx = self.ctx.clone();
         let has_rg = get_ci(self.instances[idx].raw, "resourceGroup").is_some();
@@ -860,8 +1045,15 @@ impl<'t> Frame<'t> {
         if let Some(Value::String(l)) = get_ci(&self.instances[idx].body, "location") {
             ctx.location = l.clone();
         }
-        let result = plan_frame(&template, supplied, ctx, self.resolver, self.depth + 1, template.spans())
-            .map_err(|e| prefix(e, &tpath))?;
+        let result = plan_frame(
+            &template,
+            supplied,
+            ctx,
+            self.resolver,
+            self.depth + 1,
+            template.spans(),
+        )
+        .map_err(|e| prefix(e, &tpath))?;
         self.instances[idx].nested_outputs = Some(outputs_value(&result.outputs));
         self.instances[idx].nested = Some(result);
         Ok(())
@@ -869,7 +1061,11 @@ impl<'t> Frame<'t> {
 
     // ---- outputs ------------------------------------------------------------------------------
 
-    fn outputs(&mut self, raw: Option<&Value>, path: &str) -> Result<IndexMap<String, PlannedOutput>, TemplateError> {
+    fn outputs(
+        &mut self,
+        raw: Option<&Value>,
+        path: &str,
+    ) -> Result<IndexMap<String, PlannedOutput>, TemplateError> {
         let mut out = IndexMap::new();
         let Some(Value::Object(outputs)) = raw else {
             return Ok(out);
@@ -880,7 +1076,11 @@ impl<'t> Frame<'t> {
             for (name, o) in outputs {
                 let p = format!("{path}.{name}");
                 let Value::Object(decl) = o else {
-                    return Err(self.error(ErrorCode::InvalidTemplate, format!("The template output '{name}' must be an object."), &p));
+                    return Err(self.error(
+                        ErrorCode::InvalidTemplate,
+                        format!("The template output '{name}' must be an object."),
+                        &p,
+                    ));
                 };
                 if let Some(c) = get_ci(decl, "condition") {
                     match self.eval_node(c, &format!("{p}.condition"))? {
@@ -895,11 +1095,18 @@ impl<'t> Frame<'t> {
                         }
                     }
                 }
-                let ty = get_ci(decl, "type").and_then(Value::as_str).unwrap_or("object").to_owned();
+                let ty = get_ci(decl, "type")
+                    .and_then(Value::as_str)
+                    .unwrap_or("object")
+                    .to_owned();
                 let value = if let Some(copy) = get_ci(decl, "copy") {
                     let count = self.copy_count(copy.get("count"), &format!("{p}.copy.count"))?;
                     let Some(input) = copy.get("input") else {
-                        return Err(self.error(ErrorCode::InvalidTemplate, format!("The copy loop of output '{name}' has no 'input'."), &p));
+                        return Err(self.error(
+                            ErrorCode::InvalidTemplate,
+                            format!("The copy loop of output '{name}' has no 'input'."),
+                            &p,
+                        ));
                     };
                     let mut items = Vec::new();
                     for i in 0..count {
@@ -916,16 +1123,26 @@ impl<'t> Frame<'t> {
                     }
                 };
                 let nullable = matches!(get_ci(decl, "nullable"), Some(Value::Bool(true)));
-                if let Some(msg) = crate::eval::type_mismatch(&value, &ty) {
-                    if !(nullable && value.is_null()) {
-                        return Err(self.error(
-                            ErrorCode::InvalidTemplate,
-                            format!("The template output '{name}' is not valid: it {msg}"),
-                            &p,
-                        ));
-                    }
+                if crate::eval::type_mismatch(&value, &ty).is_some()
+                    && !(nullable && value.is_null())
+                {
+                    return Err(self.error(
+                        ErrorCode::InvalidTemplate,
+                        format!(
+                            "The template output '{name}' is not valid: Template output JToken type is not valid. Expected '{}'. Actual '{}'.",
+                            output_type_name(&ty),
+                            value.type_name()
+                        ),
+                        &p,
+                    ));
                 }
-                out.insert(name.clone(), PlannedOutput { output_type: output_type_name(&ty), value });
+                out.insert(
+                    name.clone(),
+                    PlannedOutput {
+                        output_type: output_type_name(&ty),
+                        value,
+                    },
+                );
             }
             Ok(out)
         })();
@@ -936,7 +1153,11 @@ impl<'t> Frame<'t> {
 
     // ---- pass 3: wiring -----------------------------------------------------------------------
 
-    fn wire(mut self, outputs: IndexMap<String, PlannedOutput>) -> Result<FrameResult, TemplateError> {
+    #[allow(clippy::needless_range_loop)] // Indexes tie instances, edges and output slots together.
+    fn wire(
+        mut self,
+        outputs: IndexMap<String, PlannedOutput>,
+    ) -> Result<FrameResult, TemplateError> {
         let n = self.instances.len();
         let mut deps: Vec<Vec<usize>> = vec![Vec::new(); n];
         for i in 0..n {
@@ -963,9 +1184,13 @@ impl<'t> Frame<'t> {
                 let prev = index / batch - 1;
                 if prev >= 0 {
                     for (j, other) in self.instances.iter().enumerate() {
-                        if other.raw as *const Object == inst.raw as *const Object
-                            && other.copy_ctx[..other.copy_ctx.len().saturating_sub(1)] == inst.copy_ctx[..inst.copy_ctx.len().saturating_sub(1)]
-                            && other.own_copy.as_ref().is_some_and(|(l, k)| l == loop_name && k / batch == prev)
+                        if std::ptr::eq(other.raw, inst.raw)
+                            && other.copy_ctx[..other.copy_ctx.len().saturating_sub(1)]
+                                == inst.copy_ctx[..inst.copy_ctx.len().saturating_sub(1)]
+                            && other
+                                .own_copy
+                                .as_ref()
+                                .is_some_and(|(l, k)| l == loop_name && k / batch == prev)
                         {
                             deps[i].push(j);
                         }
@@ -1046,12 +1271,11 @@ impl<'t> Frame<'t> {
             out_deps[map[i]] = ds;
         }
         for (i, inst) in self.instances.iter().enumerate() {
-            if map[i] != usize::MAX {
-                if let Some(d) = inst.nested_in {
-                    if map[d] != usize::MAX {
-                        resources[map[i]].deployment = Some(self.instances[d].id.clone());
-                    }
-                }
+            if map[i] != usize::MAX
+                && let Some(d) = inst.nested_in
+                && map[d] != usize::MAX
+            {
+                resources[map[i]].deployment = Some(self.instances[d].id.clone());
             }
         }
         for (dep, base, count) in nested_spans {
@@ -1067,7 +1291,12 @@ impl<'t> Frame<'t> {
         for (r, ds) in resources.iter_mut().zip(&out_deps) {
             r.depends_on = ds.iter().map(|&d| ids[d].clone()).collect();
         }
-        Ok(FrameResult { resources, deps: out_deps, outputs, skipped })
+        Ok(FrameResult {
+            resources,
+            deps: out_deps,
+            outputs,
+            skipped,
+        })
     }
 }
 
@@ -1084,7 +1313,10 @@ impl Scope for Frame<'_> {
         if self.param_stack.contains(&key) {
             let mut chain = self.param_stack.clone();
             chain.push(key);
-            return Err(format!("The template parameter '{name}' refers to itself: {}.", chain.join(" -> ")));
+            return Err(format!(
+                "The template parameter '{name}' refers to itself: {}.",
+                chain.join(" -> ")
+            ));
         }
         self.param_stack.push(key.clone());
         let r = self.resolve_parameter(name);
@@ -1112,7 +1344,10 @@ impl Scope for Frame<'_> {
         if self.var_stack.contains(&key) {
             let mut chain = self.var_stack.clone();
             chain.push(key);
-            return Err(format!("The template variable '{name}' refers to itself: {}.", chain.join(" -> ")));
+            return Err(format!(
+                "The template variable '{name}' refers to itself: {}.",
+                chain.join(" -> ")
+            ));
         }
         self.var_stack.push(key.clone());
         let r = self.resolve_variable(name);
@@ -1155,10 +1390,23 @@ impl Scope for Frame<'_> {
         self.resolver
     }
 
+    fn next_sequence(&mut self) -> u64 {
+        self.sequence += 1;
+        self.sequence
+    }
+
     fn deployment(&self) -> Value {
         let mut props = Object::new();
-        props.insert("template".into(), Value::Object(self.template.root().clone()));
-        // HASH-PENDING props.insert("templateHash".into(), Value::String(crate::hash::template_hash(&Value::Object(self.template.root().clone()))));
+        props.insert(
+            "template".into(),
+            Value::Object(self.template.root().clone()),
+        );
+        props.insert(
+            "templateHash".into(),
+            Value::String(crate::hash::template_hash(&Value::Object(
+                self.template.root().clone(),
+            ))),
+        );
         let mut params = Object::new();
         for (k, v) in &self.supplied {
             let mut o = Object::new();
@@ -1190,7 +1438,10 @@ impl Scope for Frame<'_> {
                     Ok(None) => {
                         let id = &self.instances[h].id;
                         items.push(Value::Deferred(crate::value::Deferred {
-                            expr: format!("reference('{id}'{})", if full { ", 'Full'" } else { "" }),
+                            expr: format!(
+                                "reference('{id}'{})",
+                                if full { ", 'Full'" } else { "" }
+                            ),
                         }));
                     }
                     Err(m) => return Some(Err(m)),
@@ -1224,10 +1475,10 @@ impl Frame<'_> {
     /// The locally known value of `reference()` to one instance, recording the implicit
     /// dependency; `Ok(None)` when only Azure knows it.
     fn local_reference_one(&mut self, h: usize, full: bool) -> Result<Option<Value>, String> {
-        if let Some(c) = self.current {
-            if c != h {
-                self.implicit.push((c, h));
-            }
+        if let Some(c) = self.current
+            && c != h
+        {
+            self.implicit.push((c, h));
         }
         if !self.instances[h].is_deployment || self.instances[h].existing {
             return Ok(None);
@@ -1268,7 +1519,9 @@ fn is_property_copy(v: &Value) -> bool {
     match v {
         Value::Array(items) => {
             !items.is_empty()
-                && items.iter().all(|i| i.get("name").is_some() && i.get("input").is_some())
+                && items
+                    .iter()
+                    .all(|i| i.get("name").is_some() && i.get("input").is_some())
         }
         _ => false,
     }
@@ -1288,7 +1541,9 @@ fn deployment_target(t: &Target, has_rg: bool, has_sub: bool) -> Target {
 /// `Namespace/type/name/...` part of a full resource ID (after the last `/providers/`).
 fn relative_id(id: &str) -> Option<&str> {
     let lower = id.to_ascii_lowercase();
-    lower.rfind("/providers/").map(|i| &id[i + "/providers/".len()..])
+    lower
+        .rfind("/providers/")
+        .map(|i| &id[i + "/providers/".len()..])
 }
 
 /// Outputs as `reference(deployment).outputs` shows them: `{name: {type, value}}`.

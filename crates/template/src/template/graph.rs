@@ -6,7 +6,10 @@ use super::PlannedResource;
 /// Groups resource indexes into waves: every resource comes after all it depends on, as early
 /// as possible. `deps[i]` lists the indexes resource `i` depends on. On a cycle, returns the
 /// cycle as indexes, first index repeated at the end.
-pub fn waves(resources: &[PlannedResource], deps: &[Vec<usize>]) -> Result<Vec<Vec<usize>>, Vec<usize>> {
+pub fn waves(
+    resources: &[PlannedResource],
+    deps: &[Vec<usize>],
+) -> Result<Vec<Vec<usize>>, Vec<usize>> {
     let n = resources.len();
     let mut indegree = vec![0usize; n];
     let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); n];

@@ -66,7 +66,10 @@ impl Template {
             ));
         }
         let doc = json::parse(text).map_err(|e| {
-            let mut err = TemplateError::new(ErrorCode::InvalidJson, format!("The template is not valid JSON: {}", e.message));
+            let mut err = TemplateError::new(
+                ErrorCode::InvalidJson,
+                format!("The template is not valid JSON: {}", e.message),
+            );
             err.pos = Some(e.pos);
             err
         })?;
@@ -79,7 +82,10 @@ impl Template {
     }
 
     /// Builds a template from a value and, when known, where its parts came from.
-    pub fn from_value_with_spans(v: Value, spans: Option<Spans>) -> Result<Template, TemplateError> {
+    pub fn from_value_with_spans(
+        v: Value,
+        spans: Option<Spans>,
+    ) -> Result<Template, TemplateError> {
         Template::build(v, spans)
     }
 
@@ -88,13 +94,19 @@ impl Template {
             match (&spans, &e.path) {
                 (Some(s), Some(p)) => {
                     let pos = s.find(p);
-                    TemplateError { pos: Some(pos), ..e }
+                    TemplateError {
+                        pos: Some(pos),
+                        ..e
+                    }
                 }
                 _ => e,
             }
         };
         let Value::Object(root) = v else {
-            return Err(TemplateError::new(ErrorCode::InvalidTemplate, "The template must be a JSON object."));
+            return Err(TemplateError::new(
+                ErrorCode::InvalidTemplate,
+                "The template must be a JSON object.",
+            ));
         };
         let symbolic = matches!(get_ci(&root, "languageVersion"), Some(Value::String(s)) if s.starts_with('2'));
         match get_ci(&root, "resources") {
@@ -111,7 +123,11 @@ impl Template {
             }
             Some(_) => {
                 return Err(locate(
-                    TemplateError::new(ErrorCode::InvalidTemplate, "The template 'resources' must be an array.").at_path("resources"),
+                    TemplateError::new(
+                        ErrorCode::InvalidTemplate,
+                        "The template 'resources' must be an array.",
+                    )
+                    .at_path("resources"),
                 ));
             }
             None => {
@@ -121,14 +137,21 @@ impl Template {
                 ));
             }
         }
-        for (section, limit) in [("parameters", limits::PARAMETERS), ("variables", limits::VARIABLES), ("outputs", limits::OUTPUTS)] {
+        for (section, limit) in [
+            ("parameters", limits::PARAMETERS),
+            ("variables", limits::VARIABLES),
+            ("outputs", limits::OUTPUTS),
+        ] {
             match get_ci(&root, section) {
                 None | Some(Value::Null) => {}
                 Some(Value::Object(o)) if o.len() > limit => {
                     return Err(locate(
                         TemplateError::new(
                             ErrorCode::LimitExceeded,
-                            format!("The template has {} {section}, more than the limit of {limit}.", o.len()),
+                            format!(
+                                "The template has {} {section}, more than the limit of {limit}.",
+                                o.len()
+                            ),
                         )
                         .at_path(section),
                     ));
@@ -136,8 +159,11 @@ impl Template {
                 Some(Value::Object(_)) => {}
                 Some(_) => {
                     return Err(locate(
-                        TemplateError::new(ErrorCode::InvalidTemplate, format!("The template '{section}' must be an object."))
-                            .at_path(section),
+                        TemplateError::new(
+                            ErrorCode::InvalidTemplate,
+                            format!("The template '{section}' must be an object."),
+                        )
+                        .at_path(section),
                     ));
                 }
             }
@@ -146,12 +172,19 @@ impl Template {
         let mut parameters = IndexMap::new();
         if let Some(Value::Object(ps)) = get_ci(&root, "parameters") {
             for (name, decl) in ps {
-                let def = ParameterDef::parse(name, decl, defs, &format!("parameters.{name}")).map_err(locate)?;
+                let def = ParameterDef::parse(name, decl, defs, &format!("parameters.{name}"))
+                    .map_err(locate)?;
                 parameters.insert(name.clone(), def);
             }
         }
         let functions = read_functions(&root).map_err(locate)?;
-        Ok(Template { root, spans, parameters, functions, symbolic })
+        Ok(Template {
+            root,
+            spans,
+            parameters,
+            functions,
+            symbolic,
+        })
     }
 
     /// The declared parameters, in order.
@@ -171,7 +204,10 @@ impl Template {
 
     /// The scope the `$schema` says the template deploys at.
     pub fn target_scope(&self) -> DeploymentScope {
-        let schema = get_ci(&self.root, "$schema").and_then(Value::as_str).unwrap_or("").to_ascii_lowercase();
+        let schema = get_ci(&self.root, "$schema")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_ascii_lowercase();
         if schema.contains("subscriptiondeploymenttemplate") {
             DeploymentScope::Subscription
         } else if schema.contains("managementgroupdeploymenttemplate") {
@@ -188,22 +224,34 @@ impl Template {
     }
 
     pub(crate) fn user_function(&self, ns: &str, name: &str) -> Option<Arc<UserFunction>> {
-        self.functions.get(&(ns.to_ascii_lowercase(), name.to_ascii_lowercase())).cloned()
+        self.functions
+            .get(&(ns.to_ascii_lowercase(), name.to_ascii_lowercase()))
+            .cloned()
     }
 }
 
-fn read_functions(root: &Object) -> Result<HashMap<(String, String), Arc<UserFunction>>, TemplateError> {
+fn read_functions(
+    root: &Object,
+) -> Result<HashMap<(String, String), Arc<UserFunction>>, TemplateError> {
     let mut out = HashMap::new();
     let Some(fs) = get_ci(root, "functions") else {
         return Ok(out);
     };
     let Value::Array(namespaces) = fs else {
-        return Err(TemplateError::new(ErrorCode::InvalidTemplate, "The template 'functions' must be an array of namespaces.").at_path("functions"));
+        return Err(TemplateError::new(
+            ErrorCode::InvalidTemplate,
+            "The template 'functions' must be an array of namespaces.",
+        )
+        .at_path("functions"));
     };
     for (i, ns) in namespaces.iter().enumerate() {
         let path = format!("functions[{i}]");
         let ns_name = ns.get("namespace").and_then(Value::as_str).ok_or_else(|| {
-            TemplateError::new(ErrorCode::InvalidTemplate, "A user-defined function namespace needs a 'namespace' name.").at_path(&path)
+            TemplateError::new(
+                ErrorCode::InvalidTemplate,
+                "A user-defined function namespace needs a 'namespace' name.",
+            )
+            .at_path(&path)
         })?;
         let Some(Value::Object(members)) = ns.get("members") else {
             continue;
@@ -222,14 +270,25 @@ fn read_functions(root: &Object) -> Result<HashMap<(String, String), Arc<UserFun
                 }
             }
             let output = f.get("output").ok_or_else(|| {
-                TemplateError::new(ErrorCode::InvalidTemplate, format!("The user-defined function '{ns_name}.{fname}' has no 'output'."))
-                    .at_path(&fpath)
+                TemplateError::new(
+                    ErrorCode::InvalidTemplate,
+                    format!("The user-defined function '{ns_name}.{fname}' has no 'output'."),
+                )
+                .at_path(&fpath)
             })?;
-            let output_type = output.get("type").and_then(Value::as_str).unwrap_or("any").to_owned();
+            let output_type = output
+                .get("type")
+                .and_then(Value::as_str)
+                .unwrap_or("any")
+                .to_owned();
             let value = output.get("value").cloned().unwrap_or(Value::Null);
             out.insert(
                 (ns_name.to_ascii_lowercase(), fname.to_ascii_lowercase()),
-                Arc::new(UserFunction { params, output_type, output: value }),
+                Arc::new(UserFunction {
+                    params,
+                    output_type,
+                    output: value,
+                }),
             );
         }
     }
@@ -298,7 +357,12 @@ impl Plan {
                 o.insert("type".into(), r.resource_type.clone().into());
                 o.insert("name".into(), r.name.clone().into());
                 o.insert("apiVersion".into(), r.api_version.clone().into());
-                o.insert("location".into(), r.location.as_ref().map_or(serde_json::Value::Null, Value::to_json));
+                o.insert(
+                    "location".into(),
+                    r.location
+                        .as_ref()
+                        .map_or(serde_json::Value::Null, Value::to_json),
+                );
                 o.insert("dependsOn".into(), r.depends_on.clone().into());
                 o.insert("properties".into(), r.properties.to_json());
                 for (k, v) in &r.extra {
@@ -308,7 +372,10 @@ impl Plan {
                     o.insert("symbolicName".into(), s.clone().into());
                 }
                 if let Some((name, index)) = &r.copy {
-                    o.insert("copy".into(), serde_json::json!({"name": name, "index": index}));
+                    o.insert(
+                        "copy".into(),
+                        serde_json::json!({"name": name, "index": index}),
+                    );
                 }
                 if let Some(d) = &r.deployment {
                     o.insert("deployment".into(), d.clone().into());
@@ -319,7 +386,12 @@ impl Plan {
         let outputs: serde_json::Map<String, serde_json::Value> = self
             .outputs
             .iter()
-            .map(|(k, o)| (k.clone(), serde_json::json!({"type": o.output_type, "value": o.value.to_json()})))
+            .map(|(k, o)| {
+                (
+                    k.clone(),
+                    serde_json::json!({"type": o.output_type, "value": o.value.to_json()}),
+                )
+            })
             .collect();
         serde_json::json!({
             "resources": resources,
@@ -331,7 +403,9 @@ impl Plan {
 
     /// The resource with this ID (case-insensitive).
     pub fn resource(&self, id: &str) -> Option<&PlannedResource> {
-        self.resources.iter().find(|r| r.id.eq_ignore_ascii_case(id))
+        self.resources
+            .iter()
+            .find(|r| r.id.eq_ignore_ascii_case(id))
     }
 }
 
@@ -343,9 +417,19 @@ pub fn plan(
     context: &DeploymentContext,
     resolver: &dyn Resolver,
 ) -> Result<Plan, TemplateError> {
-    let supplied: Vec<(String, Value)> =
-        parameters.values.iter().map(|(k, v)| (k.clone(), v.to_value())).collect();
-    let result = frame::plan_frame(template, supplied, context.clone(), resolver, 0, template.spans())?;
+    let supplied: Vec<(String, Value)> = parameters
+        .values
+        .iter()
+        .map(|(k, v)| (k.clone(), v.to_value()))
+        .collect();
+    let result = frame::plan_frame(
+        template,
+        supplied,
+        context.clone(),
+        resolver,
+        0,
+        template.spans(),
+    )?;
     let order = graph::waves(&result.resources, &result.deps).map_err(|cycle| {
         let names: Vec<&str> = cycle.iter().map(|&i| result.resources[i].id.as_str()).collect();
         TemplateError::new(
@@ -359,7 +443,16 @@ pub fn plan(
     })?;
     let order = order
         .into_iter()
-        .map(|wave| wave.into_iter().map(|i| result.resources[i].id.clone()).collect())
+        .map(|wave| {
+            wave.into_iter()
+                .map(|i| result.resources[i].id.clone())
+                .collect()
+        })
         .collect();
-    Ok(Plan { resources: result.resources, order, outputs: result.outputs, skipped: result.skipped })
+    Ok(Plan {
+        resources: result.resources,
+        order,
+        outputs: result.outputs,
+        skipped: result.skipped,
+    })
 }
