@@ -90,8 +90,9 @@ pub trait Scope {
         0
     }
 
-    /// Turns a symbolic name into a resource ID (languageVersion 2.0); `None` if unknown.
-    fn symbolic_resource_id(&mut self, name: &str) -> Option<String> {
+    /// The full ID of a resource this deployment declares, from its symbolic name
+    /// (languageVersion 2.0), plain name or relative ID; `None` if it declares no such resource.
+    fn local_resource_id(&mut self, name: &str) -> Option<String> {
         let _ = name;
         None
     }

@@ -1,13 +1,26 @@
 //! Property tests for the expression parser, the lenient JSON reader and integer arithmetic.
 //!
-//! Case counts are kept small enough that the whole file runs in a few seconds in a debug build;
-//! raise them locally with `PROPTEST_CASES=10000 cargo test -p landfall-template --test
-//! properties`.
+//! The case count is kept small enough that the whole file runs in well under a second in a
+//! debug build; `PROPTEST_CASES=100000 cargo test -p landfall-template --test properties` runs
+//! more.
 
 use landfall_template::eval::{Evaluator, SimpleScope};
 use landfall_template::expr::{self, Expr, ExprKind, Span, TemplateString};
 use landfall_template::{DeploymentContext, NoResolver, Value, json};
 use proptest::prelude::*;
+
+/// 1000 cases per property unless `PROPTEST_CASES` says otherwise.
+fn config() -> ProptestConfig {
+    let from_env = ProptestConfig::default();
+    if std::env::var_os("PROPTEST_CASES").is_some() {
+        from_env
+    } else {
+        ProptestConfig {
+            cases: 1000,
+            ..from_env
+        }
+    }
+}
 
 // ------------------------------------------------------------------------------------------
 // Expression trees
@@ -143,7 +156,7 @@ fn parse_bracketed(text: &str) -> Result<Expr, expr::SyntaxError> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    #![proptest_config(config())]
 
     #[test]
     fn printed_expression_parses_back_to_the_same_tree(tree in expr_tree()) {
@@ -230,7 +243,7 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    #![proptest_config(config())]
 
     #[test]
     fn serde_json_output_reads_back_as_the_same_value(
@@ -343,7 +356,7 @@ fn fixed_context() -> DeploymentContext {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    #![proptest_config(config())]
 
     #[test]
     fn integer_arithmetic_matches_checked_i64_with_truncating_division(tree in arith()) {

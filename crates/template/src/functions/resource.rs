@@ -255,10 +255,18 @@ fn reference(ev: &mut Evaluator<'_>, name: &str, args: &[Value]) -> Result<Value
     if let Some(local) = ev.scope().local_reference(target, full) {
         return local.map_err(|m| FnError::at(0, m));
     }
-    if let Some(v) = ev.scope().resolver().reference(target, api, full) {
+    // Resources of this deployment are known to Azure by their full ID, whatever the
+    // template called them.
+    let id = ev
+        .scope()
+        .local_resource_id(target)
+        .unwrap_or_else(|| target.to_owned());
+    if let Some(v) = ev.scope().resolver().reference(&id, api, full) {
         return Ok(v);
     }
-    Ok(deferred(name, args))
+    let mut shown = args.to_vec();
+    shown[0] = Value::String(id);
+    Ok(deferred(name, &shown))
 }
 
 fn references(ev: &mut Evaluator<'_>, name: &str, args: &[Value]) -> Result<Value, FnError> {
@@ -282,7 +290,7 @@ fn list(ev: &mut Evaluator<'_>, name: &str, args: &[Value]) -> Result<Value, FnE
     let api = a.str(1)?;
     let id = ev
         .scope()
-        .symbolic_resource_id(target)
+        .local_resource_id(target)
         .unwrap_or_else(|| target.to_owned());
     // Touch the local reference so the scope can record the implicit dependency.
     if let Some(Err(m)) = ev.scope().local_reference(target, false) {
@@ -291,7 +299,9 @@ fn list(ev: &mut Evaluator<'_>, name: &str, args: &[Value]) -> Result<Value, FnE
     if let Some(v) = ev.scope().resolver().list(name, &id, api, args.get(2)) {
         return Ok(v);
     }
-    Ok(deferred(name, args))
+    let mut shown = args.to_vec();
+    shown[0] = Value::String(id);
+    Ok(deferred(name, &shown))
 }
 
 fn providers(ev: &mut Evaluator<'_>, name: &str, args: &[Value]) -> Result<Value, FnError> {

@@ -605,7 +605,38 @@ impl<'t> Frame<'t> {
     }
 
     #[allow(clippy::too_many_arguments)] // See `expand`.
+    /// Expands one instance; expressions in its name, type and dependencies that use
+    /// `reference()` count as its implicit dependencies.
+    #[allow(clippy::too_many_arguments)] // See `expand`.
     fn expand_one(
+        &mut self,
+        raw: &'t Object,
+        path: &str,
+        symbolic: Option<String>,
+        parent: Option<usize>,
+        nested_in: Option<usize>,
+        copy_ctx: Vec<(String, i64)>,
+        own_copy: Option<(String, i64)>,
+        serial_batch: Option<i64>,
+        target: &Target,
+    ) -> Result<(), TemplateError> {
+        let saved = self.current.replace(self.instances.len());
+        let r = self.expand_one_inner(
+            raw,
+            path,
+            symbolic,
+            parent,
+            nested_in,
+            copy_ctx,
+            own_copy,
+            serial_batch,
+            target,
+        );
+        self.current = saved;
+        r
+    }
+
+    fn expand_one_inner(
         &mut self,
         raw: &'t Object,
         path: &str,
@@ -1460,8 +1491,8 @@ impl Scope for Frame<'_> {
         }
     }
 
-    fn symbolic_resource_id(&mut self, name: &str) -> Option<String> {
-        if !self.template.is_symbolic() {
+    fn local_resource_id(&mut self, name: &str) -> Option<String> {
+        if name.starts_with('/') {
             return None;
         }
         match self.find(name, false).as_slice() {
