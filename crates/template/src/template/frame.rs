@@ -604,7 +604,6 @@ impl<'t> Frame<'t> {
         Ok(())
     }
 
-    #[allow(clippy::too_many_arguments)] // See `expand`.
     /// Expands one instance; expressions in its name, type and dependencies that use
     /// `reference()` count as its implicit dependencies.
     #[allow(clippy::too_many_arguments)] // See `expand`.
@@ -636,6 +635,7 @@ impl<'t> Frame<'t> {
         r
     }
 
+    #[allow(clippy::too_many_arguments)] // See `expand`.
     fn expand_one_inner(
         &mut self,
         raw: &'t Object,
