@@ -1,0 +1,21 @@
+//! deployments.
+
+use std::sync::Arc;
+
+use axum::Router;
+use serde::{Deserialize, Serialize};
+
+use crate::Sim;
+
+/// State of this area.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeploymentsState {}
+
+/// The routes.
+pub fn router() -> Router<Arc<Sim>> {
+    Router::new()
+}
+
+/// Applies what is due by `now`.
+pub fn advance(_state: &mut crate::state::SimState, _now: time::OffsetDateTime) {}
