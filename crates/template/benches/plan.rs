@@ -98,10 +98,7 @@ fn bench_plan(c: &mut Criterion) {
     for case in cases() {
         match parse_and_plan(&case.text, &context) {
             Ok(_) => plannable.push(case),
-            Err(e) => eprintln!(
-                "note: skipping plan/{}: it does not plan yet: {e}",
-                case.name
-            ),
+            Err(e) => eprintln!("note: skipping plan/{}: it does not plan: {e}", case.name),
         }
     }
     eprintln!(

@@ -216,6 +216,11 @@ impl Parser<'_> {
                 Some(b'.') => {
                     self.i += 1;
                     self.skip_ws();
+                    // A property name starts like an identifier: `x.0` is not a property
+                    // access (and would print back as the number `x.0`).
+                    if self.peek().is_some_and(|c| c.is_ascii_digit()) {
+                        return Err(self.err("Expected a property name after '.'"));
+                    }
                     let name = self
                         .ident()
                         .ok_or_else(|| self.err("Expected a property name after '.'"))?;
