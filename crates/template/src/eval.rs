@@ -84,6 +84,12 @@ pub trait Scope {
         None
     }
 
+    /// True where `utcNow()` and `newGuid()` may run: ARM allows them only in parameter
+    /// default values (a lone expression allows them too).
+    fn allows_nondeterministic(&self) -> bool {
+        true
+    }
+
     /// A number that grows by one on every call within a deployment: `newGuid()` with a seeded
     /// context draws from it, so two calls never return the same GUID.
     fn next_sequence(&mut self) -> u64 {

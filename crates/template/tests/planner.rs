@@ -485,3 +485,23 @@ fn key_vault_references_stay_deferred() {
         Some(Value::Deferred(_))
     ));
 }
+
+#[test]
+fn utc_now_and_new_guid_only_run_in_parameter_defaults() {
+    let ok = r#"{"parameters": {"id": {"type": "string", "defaultValue": "[newGuid()]"}}, "resources": [],
+                 "outputs": {"o": {"type": "string", "value": "[parameters('id')]"}}}"#;
+    assert_eq!(
+        run(ok, "").unwrap().outputs["o"]
+            .value
+            .as_str()
+            .map(str::len),
+        Some(36)
+    );
+    let bad = r#"{"resources": [], "outputs": {"o": {"type": "string", "value": "[utcNow()]"}}}"#;
+    let e = run(bad, "").unwrap_err();
+    assert!(
+        e.message
+            .contains("can only be used in a parameter default value"),
+        "{e}"
+    );
+}

@@ -40,6 +40,7 @@ fn in_dotnet_range(dt: OffsetDateTime) -> bool {
 }
 
 fn utc_now(ev: &mut Evaluator<'_>, name: &str, args: &[Value]) -> Result<Value, FnError> {
+    super::only_in_parameter_defaults(ev, name)?;
     let format = Args::new(name, args).opt_str(0)?.unwrap_or(UTC_NOW_FORMAT);
     let now = ev
         .context()

@@ -145,6 +145,17 @@ pub fn names() -> Vec<&'static str> {
     v
 }
 
+/// The error ARM gives for `utcNow()` or `newGuid()` outside a parameter default value.
+pub fn only_in_parameter_defaults(ev: &Evaluator<'_>, name: &str) -> Result<(), FnError> {
+    if ev.scope.allows_nondeterministic() {
+        Ok(())
+    } else {
+        Err(FnError::new(format!(
+            "The template function '{name}' is not expected at this location. The function can only be used in a parameter default value. Please see https://aka.ms/arm-functions for usage details."
+        )))
+    }
+}
+
 /// The call itself as a deferred value, for arguments only a deployment knows.
 pub fn deferred_call(name: &str, args: &[Value]) -> Value {
     let parts: Vec<String> = args.iter().map(crate::value::render_literal).collect();

@@ -215,7 +215,8 @@ fn seeded_guid(seed: u64, counter: u64) -> uuid::Uuid {
     uuid::Builder::from_random_bytes(bytes).into_uuid()
 }
 
-fn new_guid(ev: &mut Evaluator<'_>, _: &str, _: &[Value]) -> Result<Value, FnError> {
+fn new_guid(ev: &mut Evaluator<'_>, name: &str, _: &[Value]) -> Result<Value, FnError> {
+    super::only_in_parameter_defaults(ev, name)?;
     let id = match ev.context().guid_seed {
         Some(seed) => {
             let counter = ev.scope().next_sequence();

@@ -109,6 +109,7 @@ struct Frame<'t> {
     implicit: Vec<(usize, usize)>,
     pending: Option<TemplateError>,
     sequence: u64,
+    in_default: usize,
 }
 
 const META_KEYS: &[&str] = &[
@@ -155,6 +156,7 @@ pub(crate) fn plan_frame<'t>(
         pending: None,
         // Nested frames start their sequence apart so seeded GUIDs differ between them.
         sequence: (depth as u64) << 32,
+        in_default: 0,
     };
     f.check_parameters()?;
     f.expand_all()?;
@@ -243,7 +245,9 @@ impl<'t> Frame<'t> {
             (None, Some(default)) => {
                 let saved_copy = std::mem::take(&mut self.copy_stack);
                 let saved_current = self.current.take();
+                self.in_default += 1;
                 let r = self.eval_node(default, &format!("{path}.defaultValue"));
+                self.in_default -= 1;
                 self.copy_stack = saved_copy;
                 self.current = saved_current;
                 r?
@@ -1424,6 +1428,10 @@ impl Scope for Frame<'_> {
     fn next_sequence(&mut self) -> u64 {
         self.sequence += 1;
         self.sequence
+    }
+
+    fn allows_nondeterministic(&self) -> bool {
+        self.in_default > 0
     }
 
     fn deployment(&self) -> Value {
