@@ -1,6 +1,7 @@
 //! `landfall`: the headless front of Landfall. Every journey step is a subcommand; this file
 //! only parses the command line and maps failures to exit codes.
 
+mod sim;
 mod template;
 
 use std::process::ExitCode;
@@ -23,12 +24,15 @@ enum Command {
     /// Evaluate ARM template expressions and plan templates offline.
     #[command(subcommand)]
     Template(template::TemplateCommand),
+    /// Run the simulated Azure (Entra ID and Resource Manager over HTTPS) until stopped.
+    Sim(sim::SimArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Template(cmd) => template::run(cmd),
+        Command::Sim(args) => sim::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
