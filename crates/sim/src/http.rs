@@ -221,11 +221,11 @@ impl http_body::Body for DroppedBody {
 
 /// Checks the bearer token of an ARM request; the error responses are ARM's.
 fn authenticate(sim: &Sim, headers: &HeaderMap) -> Result<Caller, Box<Response>> {
-    let challenge = format!(
-        "Bearer authorization_uri=\"{}/{}\", error=\"invalid_token\", error_description=\"The authentication failed because of missing 'Authorization' header.\"",
-        sim.base_url, sim.options.identity.tenant_id
-    );
-    let unauthorized = |code: &str, message: &str| {
+    let unauthorized = |code: &str, message: &str, description: &str| {
+        let challenge = format!(
+            "Bearer authorization_uri=\"{}/{}\", error=\"invalid_token\", error_description=\"{description}\"",
+            sim.base_url, sim.options.identity.tenant_id
+        );
         let mut r = arm_error(StatusCode::UNAUTHORIZED, code, message);
         set_header(r.headers_mut(), "www-authenticate", &challenge);
         Box::new(r)
@@ -234,6 +234,7 @@ fn authenticate(sim: &Sim, headers: &HeaderMap) -> Result<Caller, Box<Response>>
         return Err(unauthorized(
             "AuthenticationFailed",
             "Authentication failed. The 'Authorization' header is missing.",
+            "The authentication failed because of missing 'Authorization' header.",
         ));
     };
     let Some(token) = auth
@@ -243,9 +244,19 @@ fn authenticate(sim: &Sim, headers: &HeaderMap) -> Result<Caller, Box<Response>>
         return Err(unauthorized(
             "AuthenticationFailedInvalidHeader",
             "Authentication failed. The 'Authorization' header is provided in an invalid format.",
+            "The authentication failed because the 'Authorization' header is not a bearer token.",
         ));
     };
-    sim.tokens
-        .verify_arm(sim, token)
-        .map_err(|e| unauthorized(e.code(), &e.to_string()))
+    sim.tokens.verify_arm(sim, token).map_err(|e| {
+        let description = match e.code() {
+            "ExpiredAuthenticationToken" => {
+                "The access token expiry UTC time is earlier than current UTC time."
+            }
+            "InvalidAuthenticationTokenAudience" => {
+                "The access token has been obtained for wrong audience."
+            }
+            _ => "The access token is invalid.",
+        };
+        unauthorized(e.code(), &e.to_string(), description)
+    })
 }

@@ -96,6 +96,15 @@ pub struct Identity {
     pub user_upn: String,
     /// The interactive user's object ID.
     pub user_object_id: String,
+    /// The interactive user's display name (the `name` claim).
+    pub user_display_name: String,
+    /// The service principal's certificate (PEM) for client assertions; one is generated at
+    /// first use when this or the key is empty.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub client_certificate_pem: String,
+    /// The private key (PKCS#8 PEM) of `client_certificate_pem`.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub client_certificate_key_pem: String,
 }
 
 impl Default for Identity {
@@ -111,6 +120,9 @@ impl Default for Identity {
             client_object_id: "9a8b7c6d-0000-4000-8000-00000000e005".into(),
             user_upn: "admin@contoso.example".into(),
             user_object_id: "1b2c3d4e-0000-4000-8000-00000000f006".into(),
+            user_display_name: "Contoso Admin".into(),
+            client_certificate_pem: String::new(),
+            client_certificate_key_pem: String::new(),
         }
     }
 }
