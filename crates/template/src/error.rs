@@ -74,6 +74,14 @@ impl TemplateError {
         self.path = Some(path.into());
         self
     }
+
+    /// Fills in the line and column of the error's path from the document's spans.
+    pub fn located(mut self, spans: Option<&crate::json::Spans>) -> Self {
+        if let (Some(s), Some(p)) = (spans, &self.path) {
+            self.pos = Some(s.find(p));
+        }
+        self
+    }
 }
 
 impl fmt::Display for TemplateError {

@@ -69,25 +69,9 @@ fn index(i: usize) -> Value {
     Value::Int(i64::try_from(i).unwrap_or(i64::MAX))
 }
 
-/// Prints an argument for a deferred call; lambdas print as the `lambda(...)` they came from.
-fn render_arg(v: &Value) -> String {
-    match v {
-        Value::Lambda(l) => {
-            let mut parts: Vec<String> = l
-                .params
-                .iter()
-                .map(|p| format!("'{}'", p.replace('\'', "''")))
-                .collect();
-            parts.push(l.body.to_string());
-            format!("lambda({})", parts.join(", "))
-        }
-        other => render_literal(other),
-    }
-}
-
 /// The whole call, deferred to deployment time.
 fn deferred(name: &str, args: &[Value]) -> Value {
-    let parts: Vec<String> = args.iter().map(render_arg).collect();
+    let parts: Vec<String> = args.iter().map(render_literal).collect();
     Value::Deferred(Deferred {
         expr: format!("{name}({})", parts.join(", ")),
     })

@@ -126,26 +126,33 @@ fn resource_id(ev: &mut Evaluator<'_>, name: &str, args: &[Value]) -> Result<Val
     Ok(Value::String(id))
 }
 
-fn subscription_resource_id(
-    ev: &mut Evaluator<'_>,
-    name: &str,
-    args: &[Value],
-) -> Result<Value, FnError> {
+/// Splits `[scope], type, names...` where at most one scope argument (a subscription or a
+/// management group) may come before the type; returns the scope and the provider path.
+fn optional_scope_and_path<'a>(
+    name: &'a str,
+    args: &'a [Value],
+    scope_word: &str,
+) -> Result<(Option<&'a str>, String), FnError> {
     let a = Args::new(name, args);
     let s = strings(&a)?;
     let ti = type_index(name, &s)?;
     if ti > 1 {
         return Err(FnError::call(
             name,
-            "only a subscription ID may come before the resource type.",
+            format!("only a {scope_word} ID may come before the resource type."),
         ));
     }
     let path = provider_path(name, s[ti], &s[ti + 1..])?;
-    let sub = if ti == 1 {
-        s[0].to_owned()
-    } else {
-        ev.context().subscription_id.clone()
-    };
+    Ok(((ti == 1).then_some(s[0]), path))
+}
+
+fn subscription_resource_id(
+    ev: &mut Evaluator<'_>,
+    name: &str,
+    args: &[Value],
+) -> Result<Value, FnError> {
+    let (sub, path) = optional_scope_and_path(name, args, "subscription")?;
+    let sub = sub.unwrap_or(&ev.context().subscription_id);
     Ok(Value::String(format!("/subscriptions/{sub}/{path}")))
 }
 
@@ -161,21 +168,8 @@ fn management_group_resource_id(
     name: &str,
     args: &[Value],
 ) -> Result<Value, FnError> {
-    let a = Args::new(name, args);
-    let s = strings(&a)?;
-    let ti = type_index(name, &s)?;
-    if ti > 1 {
-        return Err(FnError::call(
-            name,
-            "only a management group ID may come before the resource type.",
-        ));
-    }
-    let path = provider_path(name, s[ti], &s[ti + 1..])?;
-    let mg = if ti == 1 {
-        s[0].to_owned()
-    } else {
-        ev.context().management_group.clone()
-    };
+    let (mg, path) = optional_scope_and_path(name, args, "management group")?;
+    let mg = mg.unwrap_or(&ev.context().management_group);
     Ok(Value::String(format!(
         "/providers/Microsoft.Management/managementGroups/{mg}/{path}"
     )))

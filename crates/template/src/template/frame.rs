@@ -99,10 +99,8 @@ struct Frame<'t> {
     resolver: &'t dyn Resolver,
     depth: usize,
     supplied: Vec<(String, Value)>,
-    params: HashMap<String, Value>,
-    param_stack: Vec<String>,
-    vars: HashMap<String, Value>,
-    var_stack: Vec<String>,
+    params: LazyValues,
+    vars: LazyValues,
     copy_stack: Vec<(String, i64)>,
     instances: Vec<Instance<'t>>,
     current: Option<usize>,
@@ -145,10 +143,8 @@ pub(crate) fn plan_frame<'t>(
         resolver,
         depth,
         supplied,
-        params: HashMap::new(),
-        param_stack: Vec::new(),
-        vars: HashMap::new(),
-        var_stack: Vec::new(),
+        params: LazyValues::default(),
+        vars: LazyValues::default(),
         copy_stack: Vec::new(),
         instances: Vec::new(),
         current: None,
@@ -1341,65 +1337,11 @@ impl Scope for Frame<'_> {
     }
 
     fn parameter(&mut self, name: &str) -> Result<Value, String> {
-        let key = name.to_ascii_lowercase();
-        if let Some(v) = self.params.get(&key) {
-            return Ok(v.clone());
-        }
-        if self.param_stack.contains(&key) {
-            let mut chain = self.param_stack.clone();
-            chain.push(key);
-            return Err(format!(
-                "The template parameter '{name}' refers to itself: {}.",
-                chain.join(" -> ")
-            ));
-        }
-        self.param_stack.push(key.clone());
-        let r = self.resolve_parameter(name);
-        self.param_stack.pop();
-        match r {
-            Ok(v) => {
-                self.params.insert(key, v.clone());
-                Ok(v)
-            }
-            Err(e) => {
-                let m = e.message.clone();
-                if e.path.is_some() {
-                    self.pending.get_or_insert(e);
-                }
-                Err(m)
-            }
-        }
+        self.lazy_value(Named::Parameter, name)
     }
 
     fn variable(&mut self, name: &str) -> Result<Value, String> {
-        let key = name.to_ascii_lowercase();
-        if let Some(v) = self.vars.get(&key) {
-            return Ok(v.clone());
-        }
-        if self.var_stack.contains(&key) {
-            let mut chain = self.var_stack.clone();
-            chain.push(key);
-            return Err(format!(
-                "The template variable '{name}' refers to itself: {}.",
-                chain.join(" -> ")
-            ));
-        }
-        self.var_stack.push(key.clone());
-        let r = self.resolve_variable(name);
-        self.var_stack.pop();
-        match r {
-            Ok(v) => {
-                self.vars.insert(key, v.clone());
-                Ok(v)
-            }
-            Err(e) => {
-                let m = e.message.clone();
-                if e.path.is_some() {
-                    self.pending.get_or_insert(e);
-                }
-                Err(m)
-            }
-        }
+        self.lazy_value(Named::Variable, name)
     }
 
     fn copy_index(&self, loop_name: Option<&str>) -> Result<i64, String> {
@@ -1506,6 +1448,65 @@ impl Scope for Frame<'_> {
         match self.find(name, false).as_slice() {
             [h] => Some(self.instances[*h].id.clone()),
             _ => None,
+        }
+    }
+}
+
+/// Parameters and variables are evaluated on first use, once.
+#[derive(Default)]
+struct LazyValues {
+    values: HashMap<String, Value>,
+    in_progress: Vec<String>,
+}
+
+#[derive(Clone, Copy)]
+enum Named {
+    Parameter,
+    Variable,
+}
+
+impl Frame<'_> {
+    /// A parameter's or variable's value, evaluated on first use; a name that needs itself is
+    /// an error naming the chain. The precise error (with its path) is kept in `pending`.
+    fn lazy_value(&mut self, kind: Named, name: &str) -> Result<Value, String> {
+        let key = name.to_ascii_lowercase();
+        let (slot, word) = match kind {
+            Named::Parameter => (&mut self.params, "parameter"),
+            Named::Variable => (&mut self.vars, "variable"),
+        };
+        if let Some(v) = slot.values.get(&key) {
+            return Ok(v.clone());
+        }
+        if slot.in_progress.contains(&key) {
+            let mut chain = slot.in_progress.clone();
+            chain.push(key);
+            return Err(format!(
+                "The template {word} '{name}' refers to itself: {}.",
+                chain.join(" -> ")
+            ));
+        }
+        slot.in_progress.push(key.clone());
+        let r = match kind {
+            Named::Parameter => self.resolve_parameter(name),
+            Named::Variable => self.resolve_variable(name),
+        };
+        let slot = match kind {
+            Named::Parameter => &mut self.params,
+            Named::Variable => &mut self.vars,
+        };
+        slot.in_progress.pop();
+        match r {
+            Ok(v) => {
+                slot.values.insert(key, v.clone());
+                Ok(v)
+            }
+            Err(e) => {
+                let m = e.message.clone();
+                if e.path.is_some() {
+                    self.pending.get_or_insert(e);
+                }
+                Err(m)
+            }
         }
     }
 }

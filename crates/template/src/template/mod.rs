@@ -90,18 +90,7 @@ impl Template {
     }
 
     fn build(v: Value, spans: Option<Spans>) -> Result<Template, TemplateError> {
-        let locate = |e: TemplateError| -> TemplateError {
-            match (&spans, &e.path) {
-                (Some(s), Some(p)) => {
-                    let pos = s.find(p);
-                    TemplateError {
-                        pos: Some(pos),
-                        ..e
-                    }
-                }
-                _ => e,
-            }
-        };
+        let locate = |e: TemplateError| e.located(spans.as_ref());
         let Value::Object(root) = v else {
             return Err(TemplateError::new(
                 ErrorCode::InvalidTemplate,

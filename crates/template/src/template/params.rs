@@ -340,18 +340,7 @@ impl Parameters {
 
     /// Reads parameters from a parsed value.
     pub fn from_document(v: &Value, spans: Option<&Spans>) -> Result<Parameters, TemplateError> {
-        let locate = |e: TemplateError| -> TemplateError {
-            match (spans, &e.path) {
-                (Some(s), Some(p)) => {
-                    let pos = s.find(p);
-                    TemplateError {
-                        pos: Some(pos),
-                        ..e
-                    }
-                }
-                _ => e,
-            }
-        };
+        let locate = |e: TemplateError| e.located(spans);
         let Value::Object(root) = v else {
             return Err(TemplateError::new(
                 ErrorCode::InvalidTemplate,
