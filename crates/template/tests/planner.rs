@@ -505,3 +505,19 @@ fn utc_now_and_new_guid_only_run_in_parameter_defaults() {
         "{e}"
     );
 }
+
+#[test]
+fn a_nested_child_is_found_by_its_short_name() {
+    let text = r#"{"resources": [
+        {"type": "Microsoft.Network/virtualNetworks", "apiVersion": "1", "name": "VNet1",
+         "resources": [{"type": "subnets", "apiVersion": "1", "name": "Subnet1", "dependsOn": ["VNet1"]}]},
+        {"type": "Microsoft.Network/networkInterfaces", "apiVersion": "1", "name": "nic", "dependsOn": ["Subnet1"]}
+    ]}"#;
+    let p = run(text, "").unwrap();
+    assert_eq!(
+        p.resources[2].depends_on,
+        vec![rg(
+            "Microsoft.Network/virtualNetworks/VNet1/subnets/Subnet1"
+        )]
+    );
+}

@@ -933,7 +933,19 @@ impl<'t> Frame<'t> {
                 return hits;
             }
         }
-        by(&|i| i.name.eq_ignore_ascii_case(t))
+        let hits = by(&|i| i.name.eq_ignore_ascii_case(t));
+        if !hits.is_empty() {
+            return hits;
+        }
+        // A child declared inside its parent is known by its own short name too, as Azure
+        // resolves `"dependsOn": ["Subnet1"]` for `VNet1/Subnet1` declared under `VNet1`.
+        by(&|i| {
+            i.parent.is_some()
+                && i.name
+                    .rsplit('/')
+                    .next()
+                    .is_some_and(|n| n.eq_ignore_ascii_case(t))
+        })
     }
 
     // ---- pass 2: bodies -----------------------------------------------------------------------
