@@ -1,5 +1,9 @@
 //! Time, injectable: the simulator computes every deployment's progress from timestamps, so a
 //! test can move a manual clock and see exactly what Azure would show at that moment.
+//!
+//! The clock is the simulator's only source of "now": state, tokens, throttling and error
+//! timestamps all read it through [`crate::Sim::now`]. (Certificate validity periods are the
+//! exception: TLS clients check them against the machine's time.)
 
 use std::sync::Mutex;
 

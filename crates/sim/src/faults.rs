@@ -4,6 +4,10 @@
 //!
 //! Resource-level faults are read by the ARM modules when they schedule or validate; the
 //! request-level ones are applied by the middleware through [`Faults::before`].
+//!
+//! Randomness comes from one seeded generator, so a scenario with a seed fails the same way on
+//! every run; the counters and token buckets live behind one lock that is never held across an
+//! `.await`.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -124,6 +128,7 @@ struct Bucket {
 }
 
 impl Bucket {
+    /// A full bucket.
     fn new(burst: f64, per_second: f64) -> Self {
         Bucket {
             tokens: burst,
@@ -133,6 +138,7 @@ impl Bucket {
         }
     }
 
+    /// Adds the tokens earned since the last call.
     fn refill(&mut self, now: time::OffsetDateTime) {
         if let Some(last) = self.last {
             let secs = (now - last).as_seconds_f64().max(0.0);
@@ -289,6 +295,7 @@ fn next_unit(state: &mut u64) -> f64 {
     (x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
 }
 
+/// ARM's `429 TooManyRequests` with `Retry-After`.
 fn throttled(retry_after: u64) -> Response {
     let mut r = arm_error(
         StatusCode::TOO_MANY_REQUESTS,
@@ -299,6 +306,7 @@ fn throttled(retry_after: u64) -> Response {
     r
 }
 
+/// A transient `500`/`503` as ARM words them, with `Retry-After: 1`.
 fn transient(status: StatusCode) -> Response {
     let (code, message) = if status == StatusCode::SERVICE_UNAVAILABLE {
         (

@@ -1,11 +1,18 @@
 //! What every response shares: ARM's error envelope and headers, the request log, bearer-token
 //! checks, the `api-version` rule, and the fault hooks. Handlers stay about their resource.
+//!
+//! Every request passes [`middleware`] in this order: a request ID; the faults
+//! ([`crate::faults::Faults::before`]: throttling, transient errors, delays, dropped
+//! connections); for ARM paths the `api-version` rule and the bearer token (the [`Caller`] it
+//! names goes into the request's extensions); the handler; the standard headers; the request
+//! log. A refusal at any step is the response, and is logged like any other. The simulator's
+//! own endpoints (`/_sim/...`) skip the faults and checks.
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{OriginalUri, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -76,6 +83,12 @@ pub fn accepted_with_location(location: &str, retry_after_secs: u64) -> Response
     r
 }
 
+/// RFC 3339, as ARM writes most timestamps and Entra ID writes them in messages.
+pub fn rfc3339(t: time::OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
 /// Sets a header, ignoring values that are not valid header text.
 pub fn set_header(h: &mut HeaderMap, name: &'static str, value: &str) {
     if let Ok(v) = HeaderValue::from_str(value) {
@@ -83,11 +96,26 @@ pub fn set_header(h: &mut HeaderMap, name: &'static str, value: &str) {
     }
 }
 
+/// The caching and transport-security headers Resource Manager and Entra ID both send, with
+/// their own `cache-control`.
+pub fn set_no_cache_headers(h: &mut HeaderMap, cache_control: &str) {
+    set_header(h, "cache-control", cache_control);
+    set_header(h, "pragma", "no-cache");
+    set_header(h, "expires", "-1");
+    set_header(
+        h,
+        "strict-transport-security",
+        "max-age=31536000; includeSubDomains",
+    );
+    set_header(h, "x-content-type-options", "nosniff");
+}
+
 /// `GET /_sim/requests` and other simulator-only endpoints.
 pub fn sim_router() -> Router<Arc<Sim>> {
     Router::new().route("/_sim/requests", get(list_requests))
 }
 
+/// `GET /_sim/requests`: every request served so far, oldest first.
 async fn list_requests(State(sim): State<Arc<Sim>>) -> Response {
     let log = sim.requests.lock().map(|l| l.clone()).unwrap_or_default();
     json_response(
@@ -106,8 +134,13 @@ pub fn is_arm_path(path: &str) -> bool {
 /// `api-version` for ARM paths, standard headers, and the request log.
 pub async fn middleware(State(sim): State<Arc<Sim>>, mut req: Request, next: Next) -> Response {
     let method = req.method().to_string();
-    let path = req.uri().path().to_owned();
-    let query = req.uri().query().unwrap_or("").to_owned();
+    // The path as the client sent it: ARM paths reach the routes respelled (see `crate::arm`).
+    let uri = req
+        .extensions()
+        .get::<OriginalUri>()
+        .map_or_else(|| req.uri().clone(), |o| o.0.clone());
+    let path = uri.path().to_owned();
+    let query = uri.query().unwrap_or("").to_owned();
     let request_id = uuid::Uuid::new_v4().to_string();
     let correlation = req
         .headers()
@@ -169,15 +202,7 @@ pub async fn middleware(State(sim): State<Arc<Sim>>, mut req: Request, next: Nex
                 &writes.to_string(),
             );
         }
-        set_header(h, "cache-control", "no-cache");
-        set_header(h, "pragma", "no-cache");
-        set_header(h, "expires", "-1");
-        set_header(
-            h,
-            "strict-transport-security",
-            "max-age=31536000; includeSubDomains",
-        );
-        set_header(h, "x-content-type-options", "nosniff");
+        set_no_cache_headers(h, "no-cache");
     }
     if let Ok(mut log) = sim.requests.lock() {
         log.push(RequestRecord {
@@ -189,6 +214,7 @@ pub async fn middleware(State(sim): State<Arc<Sim>>, mut req: Request, next: Nex
     response
 }
 
+/// True when the query has a non-empty `api-version` (name in any case).
 fn has_api_version(query: &str) -> bool {
     query.split('&').any(|kv| {
         let (k, v) = kv.split_once('=').unwrap_or((kv, ""));

@@ -6,9 +6,12 @@
 //!
 //! How it fits together:
 //! - [`tls`] makes a CA at start and a server certificate for 127.0.0.1/localhost; [`server`]
-//!   accepts TLS connections and serves one axum router.
-//! - [`http`] holds what every ARM response shares: the error envelope, the standard headers,
-//!   the request log (`GET /_sim/requests`), bearer-token checks.
+//!   accepts TLS connections and serves one axum router, respelling ARM paths first so that
+//!   routing is case-insensitive as ARM's is (see [`arm`]).
+//! - [`http`] holds what every response shares: the middleware every request passes (request
+//!   ID, faults, `api-version`, bearer-token checks, standard headers, the request log at
+//!   `GET /_sim/requests`) and ARM's error envelope.
+//! - [`entra`] signs people and apps in; its tokens are what [`http`] checks on ARM requests.
 //! - [`state::SimState`] is all of the simulated cloud, serialisable (optionally persisted to a
 //!   file with atomic writes so a demo survives a restart). Long operations are *scheduled*, not
 //!   run: a deployment's resources get start and end times when it is submitted, and every
@@ -16,6 +19,14 @@
 //!   clock sees exactly what Azure would show at that moment; no background task exists.
 //! - [`faults`] decides, from a scenario and seeded randomness, which requests and resources
 //!   fail, how ARM throttles, and which tokens expire.
+//!
+//! Errors: [`SimError`] is only for starting (binding, certificates, the state file). Once
+//! running, every refusal is an HTTP answer in the shape Azure gives it (ARM's error envelope,
+//! Entra ID's OAuth errors), built where the failure is found; bad input never panics a
+//! handler. A state file that cannot be written is logged and the request still answered.
+//! Secrets (the client secret, private keys, codes, tokens) never appear in a log line, an
+//! error message or a `Debug` output; they leave the simulator only where a client asks for
+//! them (the start-up announcement, `GET /_sim/client-certificate`, token responses).
 
 pub mod arm;
 pub mod clock;
@@ -72,8 +83,9 @@ pub enum SimError {
     },
 }
 
-/// The tenant, subscription, service principal and user the simulator accepts.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// The tenant, subscription, service principal and user the simulator accepts. Its `Debug`
+/// leaves the secret and the private key out.
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Identity {
     /// Home tenant ID.
@@ -105,6 +117,23 @@ pub struct Identity {
     /// The private key (PKCS#8 PEM) of `client_certificate_pem`.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub client_certificate_key_pem: String,
+}
+
+impl std::fmt::Debug for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Identity")
+            .field("tenant_id", &self.tenant_id)
+            .field("tenant_name", &self.tenant_name)
+            .field("guest_tenant_id", &self.guest_tenant_id)
+            .field("subscription_id", &self.subscription_id)
+            .field("subscription_name", &self.subscription_name)
+            .field("client_id", &self.client_id)
+            .field("client_object_id", &self.client_object_id)
+            .field("user_upn", &self.user_upn)
+            .field("user_object_id", &self.user_object_id)
+            .field("user_display_name", &self.user_display_name)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for Identity {

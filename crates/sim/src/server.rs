@@ -1,8 +1,14 @@
-//! Accepting TLS connections and serving the router.
+//! Accepting TLS connections and serving the router: [`start`] binds, makes the certificates
+//! ([`crate::tls`]), loads or creates the state and spawns the accept loop; [`router`] is the
+//! whole HTTP surface. Errors are only those of starting ([`SimError`]); a connection that
+//! fails (a client that does not trust the CA, a dropped socket) ends alone.
 
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
+use axum::extract::{OriginalUri, Request};
+use axum::http::Uri;
+use axum::http::uri::PathAndQuery;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
@@ -12,9 +18,10 @@ use tokio_rustls::TlsAcceptor;
 use crate::{Sim, SimError, SimHandle, SimOptions, arm, entra, faults, http, state, tls};
 
 /// The whole HTTP surface: Entra ID, ARM and the simulator's own endpoints, behind the
-/// middleware every request passes (request log, faults, standard headers).
+/// middleware every request passes (request log, faults, standard headers). ARM paths are
+/// matched case-insensitively (see [`crate::arm`]).
 pub fn router(sim: Arc<Sim>) -> Router {
-    Router::new()
+    let routes = Router::new()
         .merge(entra::router())
         .merge(arm::router())
         .merge(http::sim_router())
@@ -22,7 +29,40 @@ pub fn router(sim: Arc<Sim>) -> Router {
             sim.clone(),
             http::middleware,
         ))
-        .with_state(sim)
+        .with_state(sim);
+    // A `Router::layer` runs after routing, so the rewrite wraps the routed service instead.
+    let rewritten = tower::Layer::layer(&axum::middleware::map_request(canonical_arm_path), routes);
+    Router::new().fallback_service(rewritten)
+}
+
+/// Gives an ARM path its canonical spelling ([`arm::canonical_path`]) so that the routes,
+/// registered in that spelling, match whatever casing the client used. The path as sent is
+/// kept as [`OriginalUri`] for the request log, IDs and messages.
+async fn canonical_arm_path(mut req: Request) -> Request {
+    let original = req.uri().clone();
+    if !http::is_arm_path(original.path()) {
+        return req;
+    }
+    let path = arm::canonical_path(original.path());
+    if path == original.path() {
+        return req;
+    }
+    let path_and_query = match original.query() {
+        Some(q) => format!("{path}?{q}"),
+        None => path,
+    };
+    let mut parts = original.clone().into_parts();
+    let Ok(pq) = PathAndQuery::try_from(path_and_query) else {
+        return req;
+    };
+    parts.path_and_query = Some(pq);
+    if let Ok(uri) = Uri::from_parts(parts) {
+        *req.uri_mut() = uri;
+        if req.extensions().get::<OriginalUri>().is_none() {
+            req.extensions_mut().insert(OriginalUri(original));
+        }
+    }
+    req
 }
 
 /// Binds, makes certificates, loads state and serves until the handle stops it.
@@ -89,4 +129,45 @@ pub async fn start(options: SimOptions) -> Result<SimHandle, SimError> {
         shutdown: Some(tx),
         task: Some(task),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rewritten(uri: &str) -> (String, Option<String>) {
+        let req = Request::builder()
+            .uri(uri)
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let req = rt.block_on(canonical_arm_path(req));
+        let original = req
+            .extensions()
+            .get::<OriginalUri>()
+            .map(|o| o.0.to_string());
+        (req.uri().to_string(), original)
+    }
+
+    #[test]
+    fn arm_paths_are_respelled_and_the_original_is_kept() {
+        let sent = "/SUBSCRIPTIONS/s/ResourceGroups/RG/providers/microsoft.resources/Deployments/?api-version=1&x=A";
+        assert_eq!(
+            rewritten(sent),
+            (
+                "/subscriptions/s/resourcegroups/RG/providers/Microsoft.Resources/deployments/?api-version=1&x=A".to_owned(),
+                Some(sent.to_owned())
+            )
+        );
+    }
+
+    #[test]
+    fn other_paths_pass_untouched() {
+        let entra = "/Contoso.example/oauth2/v2.0/token";
+        assert_eq!(rewritten(entra), (entra.to_owned(), None));
+        let canonical = "/subscriptions/s/resourcegroups/rg?api-version=1";
+        assert_eq!(rewritten(canonical), (canonical.to_owned(), None));
+    }
 }

@@ -1,8 +1,15 @@
 //! The simulated cloud's state: one serialisable value, persisted with atomic writes.
 //!
-//! Each ARM module owns its part (`arm::groups::GroupsState`...). Long operations are stored
-//! as schedules; [`SimState::advance`] brings every part up to a moment in time, and handlers
-//! call it (through [`crate::Sim::lock_state`]) before reading or writing.
+//! Each ARM module owns its part (`arm::groups::GroupsState`...) and the `advance` function
+//! that applies its schedule. Long operations are stored as schedules, never run:
+//! [`SimState::advance`] brings every part up to a moment in time, and handlers get the state
+//! through [`crate::Sim::lock_state`], which advances it to the clock's now first. After a
+//! change, a handler calls [`crate::Sim::persist`], which writes the file (if any) with
+//! [`write_atomic`]; a write that fails is logged, not returned, since the answer to the
+//! client does not depend on it.
+//!
+//! Loading refuses a newer format or a corrupt file ([`SimError::Invalid`]) rather than
+//! starting from scratch, so a demo never silently loses its cloud.
 
 use std::path::Path;
 
@@ -37,7 +44,8 @@ pub struct SimState {
 pub const STATE_VERSION: u32 = 1;
 
 impl SimState {
-    /// A fresh cloud: the identity's tenant and subscription, default provider registrations.
+    /// A fresh cloud: the identity's tenant and subscription, default provider registrations,
+    /// and the service principal and user as Owners of the subscription.
     pub fn new(identity: &Identity, now: OffsetDateTime) -> Self {
         SimState {
             version: STATE_VERSION,
@@ -46,7 +54,7 @@ impl SimState {
             groups: Default::default(),
             deployments: Default::default(),
             vaults: Default::default(),
-            authorization: Default::default(),
+            authorization: arm::authorization::AuthorizationState::new(identity, now),
             operations: Default::default(),
         }
     }
@@ -57,6 +65,7 @@ impl SimState {
         arm::deployments::advance(self, now);
         arm::groups::advance(self, now);
         arm::providers::advance(self, now);
+        arm::keyvault::advance(self, now);
         arm::operations::advance(self, now);
     }
 
@@ -67,7 +76,7 @@ impl SimState {
             path: path.to_owned(),
             source,
         })?;
-        let state: SimState = serde_json::from_str(&text).map_err(|e| SimError::Invalid {
+        let mut state: SimState = serde_json::from_str(&text).map_err(|e| SimError::Invalid {
             path: path.to_owned(),
             message: e.to_string(),
         })?;
@@ -80,6 +89,13 @@ impl SimState {
                 ),
             });
         }
+        if lacks_default_assignments(&text) {
+            let identity = state.identity.clone();
+            // These files showed the defaults as created at the epoch until they were written.
+            state
+                .authorization
+                .add_defaults(&identity, OffsetDateTime::UNIX_EPOCH);
+        }
         Ok(state)
     }
 
@@ -91,6 +107,20 @@ impl SimState {
         })?;
         write_atomic(path, &text)
     }
+}
+
+/// True for a state file written before the default role assignments were part of a new
+/// state: it says `"seeded": false` until a role assignment request wrote them.
+fn lacks_default_assignments(text: &str) -> bool {
+    #[derive(Deserialize)]
+    struct Legacy {
+        authorization: LegacyAuthorization,
+    }
+    #[derive(Deserialize)]
+    struct LegacyAuthorization {
+        seeded: bool,
+    }
+    serde_json::from_str::<Legacy>(text).is_ok_and(|l| !l.authorization.seeded)
 }
 
 /// Writes a file so that a reader sees the old or the new content, never a torn one.
@@ -122,4 +152,33 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), SimError> {
         let _ = d.sync_all();
     }
     Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // A failing test should stop loudly.
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn a_new_state_has_the_default_owners_and_an_old_unseeded_file_gets_them() {
+        let identity = Identity::default();
+        let state = SimState::new(&identity, datetime!(2026-01-01 0:00 UTC));
+        assert_eq!(state.authorization.assignments.len(), 2);
+
+        let mut legacy = serde_json::to_value(&state).unwrap();
+        legacy["authorization"] = serde_json::json!({"assignments": {}, "seeded": false});
+        let path = std::env::temp_dir().join(format!(
+            "landfall-sim-legacy-state-{}.json",
+            std::process::id()
+        ));
+        std::fs::write(&path, legacy.to_string()).unwrap();
+        let loaded = SimState::load(&path);
+        legacy["authorization"]["seeded"] = true.into();
+        std::fs::write(&path, legacy.to_string()).unwrap();
+        let seeded = SimState::load(&path);
+        let _ = std::fs::remove_file(&path);
+        assert_eq!(loaded.unwrap().authorization.assignments.len(), 2);
+        assert!(seeded.unwrap().authorization.assignments.is_empty());
+    }
 }

@@ -1,5 +1,8 @@
 //! The simulator's own certificate authority and the server certificate it signs for
 //! 127.0.0.1 and localhost. Clients trust the CA explicitly (never the system store).
+//!
+//! Both are made fresh at every start (nothing to store or leak); a failure is
+//! [`SimError::Tls`].
 
 use std::sync::Arc;
 

@@ -8,23 +8,24 @@
 //! [`AuthorizationState::set_subscription_role`]. [`AuthorizationState::allows`] is the check
 //! ARM applies (actions minus notActions, `*` wildcards, case-insensitive, inherited from
 //! parent scopes); deployments can use it for their own `AuthorizationFailed` errors.
+//!
+//! Data: [`AuthorizationState`] in [`crate::state::SimState`], seeded with the default Owner
+//! assignments when the state is created; role definitions are a fixed table. Scopes are checked
+//! against what exists (`directory::check_subscription`, then the group and resource)
+//! before any handler runs; refusals are ARM's errors (`AuthorizationFailed`,
+//! `RoleAssignmentExists`, `RoleDefinitionDoesNotExist`...).
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
-
-use axum::Router;
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
+use std::collections::BTreeMap;
 use time::OffsetDateTime;
 
 use super::directory;
-use super::groups::{
-    ArmRequest, Clause, group_not_found, invalid_content, method_not_allowed, parse_filter, reject,
-    resource_not_found, timestamp,
-};
-use crate::http::{Caller, arm_error, json_response};
+use super::groups::{Clause, filter_clauses, group_not_found, resource_not_found};
+use super::request::{ArmRequest, invalid_content, method_not_allowed, reject};
+use crate::http::{Caller, arm_error, json_response, rfc3339};
 use crate::{Identity, Sim};
 
 /// A built-in role definition.
@@ -295,9 +296,6 @@ pub struct AuthorizationState {
     /// Assignments by lower-cased ID.
     #[serde(default)]
     pub assignments: BTreeMap<String, RoleAssignment>,
-    /// Whether the default Owner assignments have been written.
-    #[serde(default)]
-    pub seeded: bool,
 }
 
 /// A role assignment.
@@ -392,43 +390,25 @@ impl BuiltInRole {
 }
 
 impl AuthorizationState {
-    fn defaults(identity: &Identity, now: OffsetDateTime) -> Vec<RoleAssignment> {
-        let scope = format!("/subscriptions/{}", identity.subscription_id);
-        [
-            (&identity.client_object_id, "ServicePrincipal"),
-            (&identity.user_object_id, "User"),
-        ]
-        .into_iter()
-        .filter(|(oid, _)| !oid.is_empty())
-        .map(|(oid, kind)| {
-            let name = uuid::Uuid::new_v4().to_string();
-            RoleAssignment::new(&scope, &name, OWNER, oid, kind, now)
-        })
-        .collect()
+    /// A new subscription's assignments: the service principal and the user are Owner of it.
+    pub fn new(identity: &Identity, now: OffsetDateTime) -> Self {
+        let mut state = AuthorizationState::default();
+        state.add_defaults(identity, now);
+        state
     }
 
     /// Writes the default assignments (service principal and user are Owner of the
-    /// subscription) once. Returns true if it wrote them.
-    pub fn ensure_defaults(&mut self, identity: &Identity, now: OffsetDateTime) -> bool {
-        if self.seeded {
-            return false;
-        }
-        for a in Self::defaults(identity, now) {
+    /// subscription), for [`AuthorizationState::new`] and state files that lack them.
+    pub fn add_defaults(&mut self, identity: &Identity, now: OffsetDateTime) {
+        let scope = format!("/subscriptions/{}", identity.subscription_id);
+        let principals = [
+            (&identity.client_object_id, "ServicePrincipal"),
+            (&identity.user_object_id, "User"),
+        ];
+        for (oid, kind) in principals.into_iter().filter(|(oid, _)| !oid.is_empty()) {
+            let name = uuid::Uuid::new_v4().to_string();
+            let a = RoleAssignment::new(&scope, &name, OWNER, oid, kind, now);
             self.assignments.insert(a.id.to_ascii_lowercase(), a);
-        }
-        self.seeded = true;
-        true
-    }
-
-    /// Every assignment, the defaults included even before they are written.
-    pub fn all(&self, identity: &Identity) -> Vec<RoleAssignment> {
-        if self.seeded {
-            self.assignments.values().cloned().collect()
-        } else {
-            let epoch = OffsetDateTime::UNIX_EPOCH;
-            let mut v: Vec<RoleAssignment> = self.assignments.values().cloned().collect();
-            v.extend(Self::defaults(identity, epoch));
-            v
         }
     }
 
@@ -441,7 +421,6 @@ impl AuthorizationState {
         role_guid: &str,
         now: OffsetDateTime,
     ) {
-        self.ensure_defaults(identity, now);
         let scope = format!("/subscriptions/{}", identity.subscription_id);
         let kind = self
             .assignments
@@ -462,8 +441,7 @@ impl AuthorizationState {
 
     /// Records a role assignment (as a deployment of `Microsoft.Authorization/roleAssignments`
     /// does), replacing one with the same ID.
-    pub fn assign(&mut self, identity: &Identity, assignment: RoleAssignment) {
-        self.ensure_defaults(identity, assignment.created_on);
+    pub fn assign(&mut self, assignment: RoleAssignment) {
         self.assignments
             .insert(assignment.id.to_ascii_lowercase(), assignment);
     }
@@ -474,14 +452,9 @@ impl AuthorizationState {
     }
 
     /// The assignments of a principal that apply at a scope (at it or inherited).
-    pub fn effective(
-        &self,
-        identity: &Identity,
-        principal_id: &str,
-        scope: &str,
-    ) -> Vec<RoleAssignment> {
-        self.all(identity)
-            .into_iter()
+    pub fn effective(&self, principal_id: &str, scope: &str) -> Vec<&RoleAssignment> {
+        self.assignments
+            .values()
             .filter(|a| {
                 a.principal_id.eq_ignore_ascii_case(principal_id) && within(scope, &a.scope)
             })
@@ -489,31 +462,21 @@ impl AuthorizationState {
     }
 
     /// Whether a principal may perform a control-plane action at a scope.
-    pub fn allows(
-        &self,
-        identity: &Identity,
-        principal_id: &str,
-        scope: &str,
-        action: &str,
-    ) -> bool {
-        self.effective(identity, principal_id, scope)
+    pub fn allows(&self, principal_id: &str, scope: &str, action: &str) -> bool {
+        self.effective(principal_id, scope)
             .iter()
             .filter_map(|a| role(&a.role_definition))
             .any(|r| r.grants(action))
     }
 }
 
+/// The `principalType` of a principal the request did not describe: the user or the app.
 fn principal_type_of(identity: &Identity, principal_id: &str) -> &'static str {
     if principal_id.eq_ignore_ascii_case(&identity.user_object_id) {
         "User"
     } else {
         "ServicePrincipal"
     }
-}
-
-/// The routes (served through the shared ARM dispatcher in [`super::groups`]).
-pub fn router() -> Router<Arc<Sim>> {
-    Router::new()
 }
 
 /// ARM's `403 AuthorizationFailed`.
@@ -528,6 +491,7 @@ pub fn authorization_failed(caller: &Caller, action: &str, scope: &str) -> Respo
     )
 }
 
+/// A built-in role definition as ARM returns it, at subscription scope or tenant-wide (`None`).
 fn role_definition_json(subscription: Option<&str>, r: &BuiltInRole) -> Json {
     let prefix = subscription.map_or_else(String::new, |s| format!("/subscriptions/{s}"));
     json!({
@@ -553,6 +517,7 @@ fn role_definition_json(subscription: Option<&str>, r: &BuiltInRole) -> Json {
     })
 }
 
+/// A role assignment as ARM returns it.
 fn assignment_json(subscription: &str, a: &RoleAssignment) -> Json {
     json!({
         "properties": {
@@ -565,8 +530,8 @@ fn assignment_json(subscription: &str, a: &RoleAssignment) -> Json {
             "scope": a.scope,
             "condition": null,
             "conditionVersion": null,
-            "createdOn": timestamp(a.created_on),
-            "updatedOn": timestamp(a.created_on),
+            "createdOn": rfc3339(a.created_on),
+            "updatedOn": rfc3339(a.created_on),
             "createdBy": a.created_by,
             "updatedBy": a.created_by,
             "delegatedManagedIdentityResourceId": null,
@@ -650,6 +615,8 @@ pub(crate) fn handle(sim: &Sim, req: &ArmRequest, i: usize) -> Response {
     }
 }
 
+/// `GET {scope}/providers/Microsoft.Authorization/roleDefinitions[/{id}]` (`$filter` on
+/// `roleName` and `type`).
 fn role_definitions(
     sim: &Sim,
     req: &ArmRequest,
@@ -670,8 +637,8 @@ fn role_definitions(
             ),
         };
     }
-    let clauses = match req.query("$filter").map(parse_filter).transpose() {
-        Ok(c) => c.unwrap_or_default(),
+    let clauses = match filter_clauses(req) {
+        Ok(c) => c,
         Err(r) => return *r,
     };
     let value: Vec<Json> = ROLES
@@ -698,6 +665,8 @@ fn role_definitions(
     json_response(StatusCode::OK, json!({ "value": value }))
 }
 
+/// `GET {scope}/providers/Microsoft.Authorization/permissions`: the caller's effective
+/// permissions, one entry per role that applies at the scope.
 fn permissions(sim: &Sim, req: &ArmRequest, scope: &str) -> Response {
     let caller = match req.caller() {
         Ok(c) => c.clone(),
@@ -706,7 +675,7 @@ fn permissions(sim: &Sim, req: &ArmRequest, scope: &str) -> Response {
     let st = sim.lock_state();
     let value: Vec<Json> = st
         .authorization
-        .effective(&st.identity, &caller.object_id, scope)
+        .effective(&caller.object_id, scope)
         .iter()
         .filter_map(|a| role(&a.role_definition))
         .map(|r| {
@@ -737,14 +706,11 @@ fn assignment_filter(filter: &str) -> (bool, Option<String>) {
     (at_scope, principal)
 }
 
+/// `GET {scope}/providers/Microsoft.Authorization/roleAssignments`: the assignments at, above
+/// and (without `atScope()`) below the scope.
 fn list_assignments(sim: &Sim, req: &ArmRequest, scope: &str) -> Response {
     let (at_scope, principal) = assignment_filter(req.query("$filter").unwrap_or(""));
-    let now = sim.now();
-    let mut st = sim.lock_state();
-    let identity = st.identity.clone();
-    if st.authorization.ensure_defaults(&identity, now) {
-        sim.persist(&st);
-    }
+    let st = sim.lock_state();
     let value: Vec<Json> = st
         .authorization
         .assignments
@@ -757,22 +723,19 @@ fn list_assignments(sim: &Sim, req: &ArmRequest, scope: &str) -> Response {
                     .as_deref()
                     .is_none_or(|p| a.principal_id.eq_ignore_ascii_case(p))
         })
-        .map(|a| assignment_json(&identity.subscription_id, a))
+        .map(|a| assignment_json(&st.identity.subscription_id, a))
         .collect();
     json_response(StatusCode::OK, json!({ "value": value }))
 }
 
+/// A role assignment's ID from its scope and name.
 fn assignment_id(scope: &str, name: &str) -> String {
     format!("{scope}/providers/Microsoft.Authorization/roleAssignments/{name}")
 }
 
+/// `GET {scope}/providers/Microsoft.Authorization/roleAssignments/{name}`.
 fn get_assignment(sim: &Sim, scope: &str, name: &str) -> Response {
-    let now = sim.now();
-    let mut st = sim.lock_state();
-    let identity = st.identity.clone();
-    if st.authorization.ensure_defaults(&identity, now) {
-        sim.persist(&st);
-    }
+    let st = sim.lock_state();
     match st
         .authorization
         .assignments
@@ -780,7 +743,7 @@ fn get_assignment(sim: &Sim, scope: &str, name: &str) -> Response {
     {
         Some(a) => json_response(
             StatusCode::OK,
-            assignment_json(&identity.subscription_id, a),
+            assignment_json(&st.identity.subscription_id, a),
         ),
         None => arm_error(
             StatusCode::NOT_FOUND,
@@ -790,10 +753,9 @@ fn get_assignment(sim: &Sim, scope: &str, name: &str) -> Response {
     }
 }
 
-fn is_guid(s: &str) -> bool {
-    uuid::Uuid::parse_str(s).is_ok() && s.len() == 36
-}
-
+/// `PUT {scope}/providers/Microsoft.Authorization/roleAssignments/{name}`: needs
+/// `roleAssignments/write` at the scope; an identical assignment under another name is a
+/// `409 RoleAssignmentExists`.
 fn put_assignment(sim: &Sim, req: &ArmRequest, scope: &str, name: &str) -> Response {
     let caller = match req.caller() {
         Ok(c) => c.clone(),
@@ -803,7 +765,7 @@ fn put_assignment(sim: &Sim, req: &ArmRequest, scope: &str, name: &str) -> Respo
         Ok(b) => b,
         Err(r) => return *r,
     };
-    if !is_guid(name) {
+    if !directory::is_guid(name) {
         return arm_error(
             StatusCode::BAD_REQUEST,
             "InvalidRoleAssignmentId",
@@ -839,13 +801,9 @@ fn put_assignment(sim: &Sim, req: &ArmRequest, scope: &str, name: &str) -> Respo
     let now = sim.now();
     let mut st = sim.lock_state();
     let identity = st.identity.clone();
-    st.authorization.ensure_defaults(&identity, now);
     let id = assignment_id(scope, name);
     let action = "Microsoft.Authorization/roleAssignments/write";
-    if !st
-        .authorization
-        .allows(&identity, &caller.object_id, scope, action)
-    {
+    if !st.authorization.allows(&caller.object_id, scope, action) {
         return authorization_failed(&caller, action, &id);
     }
     let key = id.to_ascii_lowercase();
@@ -903,21 +861,18 @@ fn put_assignment(sim: &Sim, req: &ArmRequest, scope: &str, name: &str) -> Respo
     json_response(StatusCode::CREATED, out)
 }
 
+/// `DELETE {scope}/providers/Microsoft.Authorization/roleAssignments/{name}`: needs
+/// `roleAssignments/delete`; `204` when there is nothing to delete.
 fn delete_assignment(sim: &Sim, req: &ArmRequest, scope: &str, name: &str) -> Response {
     let caller = match req.caller() {
         Ok(c) => c.clone(),
         Err(r) => return *r,
     };
-    let now = sim.now();
     let mut st = sim.lock_state();
-    let identity = st.identity.clone();
-    st.authorization.ensure_defaults(&identity, now);
+    let subscription_id = st.identity.subscription_id.clone();
     let id = assignment_id(scope, name);
     let action = "Microsoft.Authorization/roleAssignments/delete";
-    if !st
-        .authorization
-        .allows(&identity, &caller.object_id, scope, action)
-    {
+    if !st.authorization.allows(&caller.object_id, scope, action) {
         return authorization_failed(&caller, action, &id);
     }
     match st
@@ -927,10 +882,7 @@ fn delete_assignment(sim: &Sim, req: &ArmRequest, scope: &str, name: &str) -> Re
     {
         Some(a) => {
             sim.persist(&st);
-            json_response(
-                StatusCode::OK,
-                assignment_json(&identity.subscription_id, &a),
-            )
+            json_response(StatusCode::OK, assignment_json(&subscription_id, &a))
         }
         None => StatusCode::NO_CONTENT.into_response(),
     }
@@ -973,20 +925,20 @@ mod tests {
     }
 
     #[test]
-    fn defaults_make_both_principals_owner_before_and_after_seeding() {
+    fn a_new_subscription_makes_both_principals_owner() {
         let id = Identity::default();
-        let mut a = AuthorizationState::default();
+        let mut a = AuthorizationState::new(&id, OffsetDateTime::UNIX_EPOCH);
         let scope = format!("/subscriptions/{}/resourceGroups/rg", id.subscription_id);
         let w = "Microsoft.Authorization/roleAssignments/write";
-        assert!(a.allows(&id, &id.client_object_id, &scope, w));
+        assert!(a.allows(&id.client_object_id, &scope, w));
         a.set_subscription_role(
             &id,
             &id.client_object_id,
             CONTRIBUTOR,
             OffsetDateTime::UNIX_EPOCH,
         );
-        assert!(!a.allows(&id, &id.client_object_id, &scope, w));
-        assert!(a.allows(&id, &id.user_object_id, &scope, w));
+        assert!(!a.allows(&id.client_object_id, &scope, w));
+        assert!(a.allows(&id.user_object_id, &scope, w));
     }
 
     #[test]

@@ -7,16 +7,17 @@
 //! Usage counts come from the simulated cloud: AKS agent pools (`vmSize` x `count`), virtual
 //! machines and scale sets in the region, plus the scenario's `quotas` (`currentValue` there is
 //! usage from outside the simulator, added on top; `limit` replaces the default).
+//!
+//! Everything is computed from static tables, the state and the scenario; an unknown region is
+//! `400 NoRegisteredProviderFound`, as the provider answers.
 
-use std::sync::Arc;
-
-use axum::Router;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Value as Json, json};
 
 use super::directory;
-use super::groups::{ArmRequest, Clause, parse_filter};
+use super::groups::{Clause, parse_filter};
+use super::request::ArmRequest;
 use crate::Sim;
 use crate::faults::Scenario;
 use crate::http::{arm_error, json_response};
@@ -41,6 +42,7 @@ pub struct VmSize {
     pub temp_disk_mb: u32,
 }
 
+/// A table row of [`VmSize`].
 const fn size(
     name: &'static str,
     family: &'static str,
@@ -287,30 +289,15 @@ pub fn sku_available(scenario: &Scenario, location: &str, sku: &str, zone: Optio
     }
 }
 
-/// The routes (served through the shared ARM dispatcher in [`super::groups`]).
-pub fn router() -> Router<Arc<Sim>> {
-    Router::new()
-}
-
-fn no_provider_for_location(req: &ArmRequest, location: &str, type_name: &str) -> Response {
-    let locations: Vec<&str> = directory::physical_regions()
-        .map(|r| r.display_name)
-        .collect();
-    arm_error(
-        StatusCode::BAD_REQUEST,
-        "NoRegisteredProviderFound",
-        format!(
-            "No registered resource provider found for location '{location}' and API version '{}' for type '{type_name}'. The supported api-versions are '2024-07-01, 2024-03-01, 2023-09-01, 2023-07-01, 2023-03-01'. The supported locations are '{}'.",
-            req.api_version(),
-            locations.join(", ")
-        ),
-    )
-}
-
 /// `GET /subscriptions/{sub}/providers/Microsoft.Compute/locations/{loc}/usages`.
 pub(crate) fn usages(sim: &Sim, req: &ArmRequest, _sub: &str, location: &str) -> Response {
     if !directory::region(location).is_some_and(|r| r.is_physical()) {
-        return no_provider_for_location(req, location, "locations/usages");
+        return directory::no_provider_for_location(
+            req,
+            location,
+            "locations/usages",
+            "2024-07-01, 2024-03-01, 2023-09-01, 2023-07-01, 2023-03-01",
+        );
     }
     let st = sim.lock_state();
     let value: Vec<Json> = regional_usages(&st, sim.faults.scenario(), location)
@@ -327,6 +314,7 @@ pub(crate) fn usages(sim: &Sim, req: &ArmRequest, _sub: &str, location: &str) ->
     json_response(StatusCode::OK, json!({ "value": value }))
 }
 
+/// The `capabilities` of a VM size's SKU entry (vCPUs, memory, disks...), as Azure lists them.
 fn capabilities(s: &VmSize) -> Json {
     let b = |v: bool| if v { "True" } else { "False" };
     let burstable = s.family == "standardBSFamily";
@@ -366,6 +354,7 @@ fn capabilities(s: &VmSize) -> Json {
     )
 }
 
+/// One SKU entry: a size in a region, with the scenario's restrictions.
 fn sku_json(s: &VmSize, region: &directory::Region, scenario: &Scenario) -> Json {
     let restrictions: Vec<Json> = match restriction(scenario, region.name, s.name) {
         None => Vec::new(),

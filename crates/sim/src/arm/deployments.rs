@@ -9,13 +9,15 @@
 //! [`crate::arm::groups::GroupsState`] and applies complete mode. What a client sees at any
 //! moment is computed from the schedule and the clock ([`deploy::render`]).
 //!
-//! Paths are matched case-insensitively by this module: axum routes only pick the handler,
-//! for the spellings clients use (`resourcegroups`/`resourceGroups`,
-//! `Microsoft.Resources`/`microsoft.resources`), and the handler parses the rest. Other
-//! spellings reach the shared ARM fallback in [`crate::arm::groups`], which rewrites them to
-//! the canonical one and routes them here again. The Java SDK's older operations path
-//! (`/resourcegroups/{rg}/deployments/{name}/operations`, no `providers` segment) is served
-//! too.
+//! The axum routes only pick `handle` (requests arrive in canonical spelling, see
+//! [`crate::arm`]); it parses the path as sent, case-insensitively. The Java SDK's older
+//! operations path (`/resourcegroups/{rg}/deployments/{name}/operations`, no `providers`
+//! segment) is served too.
+//!
+//! Errors: the handlers return [`deploy::engine::ArmError`] (status and ARM's error body), which
+//! `handle` turns into the response; checks run in the order ARM reports them (scope, name,
+//! body, location, preflight). The state is locked once per request, never across an `.await`,
+//! and persisted after every change.
 
 #[path = "deploy/mod.rs"]
 pub mod deploy;
@@ -25,7 +27,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Request, State};
+use axum::extract::{OriginalUri, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, post};
@@ -35,9 +37,10 @@ use serde_json::{Map, Value as Json, json};
 use time::OffsetDateTime;
 
 use crate::Sim;
-use crate::arm::groups::{GroupsState, ResourceGroup};
+use crate::arm::groups::{GroupsState, Resource, ResourceGroup, group_id};
 use crate::arm::operations::{self, NewOperation};
-use crate::http::{Caller, RequestId, json_response, set_header};
+use crate::arm::request;
+use crate::http::{Caller, RequestId, accepted_with_location, json_response, set_header};
 use crate::state::SimState;
 use deploy::engine::{self, ArmError, DeploymentRequest, Submission, Target};
 use deploy::{render, runtime, schedule, text};
@@ -193,58 +196,44 @@ const PAGE_SIZE: usize = 100;
 /// API version used in links when the request has none (it always has one).
 const DEFAULT_API_VERSION: &str = "2024-03-01";
 
-/// The routes. Each pattern only selects [`handle`]; the path is parsed there.
+/// The routes, in the spelling [`crate::arm::canonical_path`] gives every request. Each
+/// pattern only selects `handle`; the path is parsed there.
 pub fn router() -> Router<Arc<Sim>> {
+    let group_scope = "/subscriptions/{subscription_id}/resourcegroups/{resource_group_name}";
     let mut r = Router::new();
-    let namespaces = [
-        "Microsoft.Resources",
-        "microsoft.resources",
-        "Microsoft.resources",
-    ];
-    for rg in ["resourcegroups", "resourceGroups", "ResourceGroups"] {
-        for ns in namespaces {
-            let base = format!(
-                "/subscriptions/{{subscription_id}}/{rg}/{{resource_group_name}}/providers/{ns}/deployments"
-            );
-            r = r
-                .route(&base, any(handle))
-                .route(&format!("{base}/"), any(handle))
-                .route(&format!("{base}/{{*rest}}"), any(handle));
-        }
-        r = r.route(
-            &format!(
-                "/subscriptions/{{subscription_id}}/{rg}/{{resource_group_name}}/deployments/{{*rest}}"
-            ),
-            any(handle),
-        );
-    }
-    for ns in namespaces {
-        let base = format!("/subscriptions/{{subscription_id}}/providers/{ns}/deployments");
+    for scope in [group_scope, "/subscriptions/{subscription_id}"] {
+        let base = format!("{scope}/providers/Microsoft.Resources/deployments");
         r = r
             .route(&base, any(handle))
             .route(&format!("{base}/"), any(handle))
             .route(&format!("{base}/{{*rest}}"), any(handle));
-        r = r.route(
-            &format!("/providers/{ns}/calculateTemplateHash"),
-            post(calculate_template_hash),
-        );
     }
-    r
+    r.route(&format!("{group_scope}/deployments/{{*rest}}"), any(handle))
+        .route(
+            "/providers/Microsoft.Resources/calculateTemplateHash",
+            post(calculate_template_hash),
+        )
 }
 
 /// A request path, parsed.
 struct Path {
+    /// As sent (checked against the identity's by `target`).
     subscription_id: String,
+    /// At resource-group scope.
     resource_group: Option<String>,
+    /// The deployment; none for the collection.
     name: Option<String>,
+    /// What follows the name, lower-cased: `operations`, `operationstatuses/{id}`...
     rest: Vec<String>,
 }
 
+/// Splits a deployments path (any scope, any casing, the legacy form too); `None` for a
+/// path that is not one.
 fn parse_path(path: &str) -> Option<Path> {
     let segs: Vec<String> = path
         .split('/')
         .filter(|s| !s.is_empty())
-        .map(|s| text::percent_decode(s, false))
+        .map(|s| request::percent_decode(s, false))
         .collect();
     let is = |i: usize, word: &str| segs.get(i).is_some_and(|s| s.eq_ignore_ascii_case(word));
     if !is(0, "subscriptions") {
@@ -284,16 +273,102 @@ struct Call {
 }
 
 impl Call {
+    /// The request's `api-version`, for the links in responses.
     fn api_version(&self) -> String {
-        text::query_param(&self.query, "api-version")
+        request::query_param(&self.query, "api-version")
             .unwrap_or_else(|| DEFAULT_API_VERSION.to_owned())
+    }
+
+    /// Runs `f` on the deployment a path names, the top-level deployment holding its schedule,
+    /// and now; ARM's 404s when there is no such deployment (yet).
+    fn read<T>(
+        &self,
+        path: &Path,
+        name: &str,
+        f: impl FnOnce(&Deployment, &Deployment, OffsetDateTime) -> Result<T, ArmError>,
+    ) -> Result<T, ArmError> {
+        let state = self.sim.lock_state();
+        let now = self.sim.now();
+        let target = target(&state, path, name)?;
+        let (d, root) = find(&state, &target, now)?;
+        f(d, root, now)
+    }
+
+    /// The checks PUT, validate and what-if share, in the order ARM reports them: scope,
+    /// (for PUT) a group being deleted, the name, the body (parsed before the state was
+    /// locked), a location at subscription scope.
+    fn checked(
+        &self,
+        state: &SimState,
+        path: &Path,
+        name: &str,
+        parsed: Result<DeploymentRequest, ArmError>,
+        refuse_deleting_group: bool,
+    ) -> Result<(Target, DeploymentRequest), ArmError> {
+        let target = target(state, path, name)?;
+        if refuse_deleting_group
+            && target
+                .group
+                .as_ref()
+                .is_some_and(|g| g.provisioning_state.eq_ignore_ascii_case("Deleting"))
+        {
+            return Err(being_deleted(&target));
+        }
+        engine::check_name(name)?;
+        let req = parsed?;
+        check_location(&target, &req)?;
+        Ok((target, req))
+    }
+
+    /// The engine's view of a checked request.
+    fn submission<'a>(
+        &'a self,
+        state: &'a SimState,
+        target: &'a Target,
+        req: &'a DeploymentRequest,
+        now: OffsetDateTime,
+    ) -> Submission<'a> {
+        Submission {
+            sim: &self.sim,
+            groups: &state.groups,
+            identity: &state.identity,
+            target,
+            req,
+            caller: &self.caller,
+            correlation: &self.correlation,
+            now,
+        }
+    }
+
+    /// Starts an async operation on a deployment (`job` names its kind in the operation ID,
+    /// as ARM's do) and returns the URL to poll.
+    fn start_operation(
+        &self,
+        state: &mut SimState,
+        target: &Target,
+        job: &str,
+        mut op: NewOperation<'_>,
+    ) -> String {
+        op.job_id = Some(job_id(job, target, &self.correlation));
+        op.location = Some(job_location(target));
+        let id = state.operations.start_with(op);
+        operations::polling_url(
+            &self.sim.base_url,
+            &target.subscription_id,
+            &id,
+            &self.api_version(),
+        )
     }
 }
 
 /// Every deployment request.
-async fn handle(State(sim): State<Arc<Sim>>, req: Request) -> Response {
+async fn handle(
+    State(sim): State<Arc<Sim>>,
+    OriginalUri(uri): OriginalUri,
+    req: Request,
+) -> Response {
     let method = req.method().clone();
-    let uri_path = req.uri().path().to_owned();
+    let uri_path = uri.path().to_owned();
     let query = req.uri().query().unwrap_or("").to_owned();
     let caller = req
         .extensions()
@@ -365,6 +440,7 @@ async fn handle(State(sim): State<Arc<Sim>>, req: Request) -> Response {
     result.unwrap_or_else(ArmError::into_response)
 }
 
+/// ARM's `404` for a path under `deployments` it has no operation for.
 fn not_found_path(method: &Method, path: &str) -> Response {
     ArmError::new(
         StatusCode::NOT_FOUND,
@@ -403,19 +479,16 @@ fn target(state: &SimState, path: &Path, name: &str) -> Result<Target, ArmError>
     }
     let subscription_id = state.identity.subscription_id.clone();
     let group = match &path.resource_group {
-        Some(rg) => {
-            let id = format!("/subscriptions/{subscription_id}/resourceGroups/{rg}");
-            match state.groups.group(&id) {
-                Some(g) => Some(g.clone()),
-                None => {
-                    return Err(ArmError::new(
-                        StatusCode::NOT_FOUND,
-                        "ResourceGroupNotFound",
-                        format!("Resource group '{rg}' could not be found."),
-                    ));
-                }
+        Some(rg) => match state.groups.group_named(&subscription_id, rg) {
+            Some(g) => Some(g.clone()),
+            None => {
+                return Err(ArmError::new(
+                    StatusCode::NOT_FOUND,
+                    "ResourceGroupNotFound",
+                    format!("Resource group '{rg}' could not be found."),
+                ));
             }
-        }
+        },
         None => None,
     };
     Ok(Target {
@@ -425,6 +498,7 @@ fn target(state: &SimState, path: &Path, name: &str) -> Result<Target, ArmError>
     })
 }
 
+/// `404 DeploymentNotFound`.
 fn not_found(name: &str) -> ArmError {
     ArmError::new(
         StatusCode::NOT_FOUND,
@@ -458,27 +532,20 @@ fn find<'a>(
     Ok((d, root))
 }
 
+/// A JSON answer, as the handlers here return them.
 fn respond(status: StatusCode, body: Json) -> Result<Response, ArmError> {
     Ok(json_response(status, body))
 }
 
+/// `PUT`: checks, plans, runs preflight and schedules the deployment; `201` (`200` when it
+/// replaces a finished one) with `Azure-AsyncOperation` pointing at its operation status.
 fn put(call: &Call, path: &Path, name: &str, body: &Bytes) -> Result<Response, ArmError> {
     let parsed = engine::parse_request(body);
     let sim = &call.sim;
     let (status, body, location) = {
         let mut state = sim.lock_state();
         let now = sim.now();
-        let target = target(&state, path, name)?;
-        if target
-            .group
-            .as_ref()
-            .is_some_and(|g| g.provisioning_state.eq_ignore_ascii_case("Deleting"))
-        {
-            return Err(being_deleted(&target));
-        }
-        engine::check_name(name)?;
-        let req = parsed?;
-        check_location(&target, &req)?;
+        let (target, req) = call.checked(&state, path, name, parsed, true)?;
         let key = target.deployment_id().to_ascii_lowercase();
         let existing = state.deployments.deployments.get(&key);
         if let Some(d) = existing.filter(|d| !render::is_terminal(render::state_at(d, now))) {
@@ -493,17 +560,7 @@ fn put(call: &Call, path: &Path, name: &str, body: &Bytes) -> Result<Response, A
             ));
         }
         let replacing = existing.is_some();
-        let (root, nested) = Submission {
-            sim,
-            groups: &state.groups,
-            identity: &state.identity,
-            target: &target,
-            req: &req,
-            caller: &call.caller,
-            correlation: &call.correlation,
-            now,
-        }
-        .submit()?;
+        let (root, nested) = call.submission(&state, &target, &req, now).submit()?;
         let body = render::deployment_json(&root, &root, now);
         let location = format!(
             "{}{}/operationStatuses/{}?api-version={}",
@@ -535,6 +592,7 @@ fn put(call: &Call, path: &Path, name: &str, body: &Bytes) -> Result<Response, A
     Ok(r)
 }
 
+/// `409 ResourceGroupBeingDeleted` for a deployment into a group being deleted.
 fn being_deleted(target: &Target) -> ArmError {
     let rg = target.group.as_ref().map_or("", |g| g.name.as_str());
     ArmError::new(
@@ -567,32 +625,25 @@ fn remove_with_nested(state: &mut DeploymentsState, key: &str) {
     }
 }
 
+/// `GET`: the deployment as it stands now.
 fn get(call: &Call, path: &Path, name: &str) -> Result<Response, ArmError> {
-    let body = {
-        let state = call.sim.lock_state();
-        let now = call.sim.now();
-        let target = target(&state, path, name)?;
-        let (d, root) = find(&state, &target, now)?;
-        render::deployment_json(d, root, now)
-    };
+    let body = call.read(path, name, |d, root, now| {
+        Ok(render::deployment_json(d, root, now))
+    })?;
     respond(StatusCode::OK, body)
 }
 
+/// `HEAD`: `204` if the deployment exists, else `404`.
 fn head(call: &Call, path: &Path, name: &str) -> Result<Response, ArmError> {
-    let exists = {
-        let state = call.sim.lock_state();
-        let now = call.sim.now();
-        target(&state, path, name)
-            .ok()
-            .is_some_and(|t| find(&state, &t, now).is_ok())
+    let status = match call.read(path, name, |_, _, _| Ok(())) {
+        Ok(()) => StatusCode::NO_CONTENT,
+        Err(_) => StatusCode::NOT_FOUND,
     };
-    Ok(if exists {
-        StatusCode::NO_CONTENT.into_response()
-    } else {
-        StatusCode::NOT_FOUND.into_response()
-    })
+    Ok(status.into_response())
 }
 
+/// `DELETE` of a finished deployment: `202` and an operation to poll; `204` if it does not
+/// exist; `409` while it runs.
 fn delete(call: &Call, path: &Path, name: &str) -> Result<Response, ArmError> {
     let sim = &call.sim;
     let location = {
@@ -614,28 +665,20 @@ fn delete(call: &Call, path: &Path, name: &str) -> Result<Response, ArmError> {
         }
         remove_with_nested(&mut state.deployments, &key);
         let deployment_id = target.deployment_id();
-        let mut op = NewOperation::new(
-            "deleteDeployment",
-            &deployment_id,
-            now,
-            time::Duration::ZERO,
-        );
-        op.final_status = 204;
-        op.job_id = Some(job_id("DeploymentDeletionJob", &target, &call.correlation));
-        op.location = Some(job_location(&target));
-        let id = state.operations.start_with(op);
+        let op = NewOperation {
+            final_status: 204,
+            ..NewOperation::new(
+                "deleteDeployment",
+                &deployment_id,
+                now,
+                time::Duration::ZERO,
+            )
+        };
+        let url = call.start_operation(&mut state, &target, "DeploymentDeletionJob", op);
         sim.persist(&state);
-        operations::polling_url(
-            &sim.base_url,
-            &target.subscription_id,
-            &id,
-            &call.api_version(),
-        )
+        url
     };
-    let mut r = StatusCode::ACCEPTED.into_response();
-    set_header(r.headers_mut(), "location", &location);
-    set_header(r.headers_mut(), "retry-after", "1");
-    Ok(r)
+    Ok(accepted_with_location(&location, 1))
 }
 
 /// The `jobId` inside an async operation's ID, as ARM writes them
@@ -653,6 +696,8 @@ fn job_id(kind: &str, target: &Target, correlation: &str) -> String {
     }
 }
 
+/// The `jobLocation` of its async operations: the group's region, `global` at subscription
+/// scope.
 fn job_location(target: &Target) -> String {
     target
         .group
@@ -660,12 +705,9 @@ fn job_location(target: &Target) -> String {
         .map_or_else(|| "global".to_owned(), |g| g.location.clone())
 }
 
+/// `GET .../operationStatuses/{id}`: what `Azure-AsyncOperation` pollers read.
 fn operation_status(call: &Call, path: &Path, name: &str, id: &str) -> Result<Response, ArmError> {
-    let body = {
-        let state = call.sim.lock_state();
-        let now = call.sim.now();
-        let target = target(&state, path, name)?;
-        let (d, _) = find(&state, &target, now)?;
+    let body = call.read(path, name, |d, _, now| {
         if !d.status_id.eq_ignore_ascii_case(id) {
             return Err(ArmError::new(
                 StatusCode::NOT_FOUND,
@@ -673,32 +715,25 @@ fn operation_status(call: &Call, path: &Path, name: &str, id: &str) -> Result<Re
                 format!("The operation status '{id}' of deployment '{name}' could not be found."),
             ));
         }
-        render::status_json(d, now)
-    };
+        Ok(render::status_json(d, now))
+    })?;
     respond(StatusCode::OK, body)
 }
 
+/// `GET .../operations` (`$top` honoured).
 fn operations(call: &Call, path: &Path, name: &str) -> Result<Response, ArmError> {
-    let body = {
-        let state = call.sim.lock_state();
-        let now = call.sim.now();
-        let target = target(&state, path, name)?;
-        let (d, root) = find(&state, &target, now)?;
-        let mut value = render::operations_json(d, root, now);
-        if let Some(top) = text::query_param(&call.query, "$top").and_then(|t| t.parse().ok()) {
-            value.truncate(top);
-        }
-        json!({ "value": value })
-    };
-    respond(StatusCode::OK, body)
+    let mut value = call.read(path, name, |d, root, now| {
+        Ok(render::operations_json(d, root, now))
+    })?;
+    if let Some(top) = request::query_param(&call.query, "$top").and_then(|t| t.parse().ok()) {
+        value.truncate(top);
+    }
+    respond(StatusCode::OK, json!({ "value": value }))
 }
 
+/// `GET .../operations/{id}`.
 fn operation(call: &Call, path: &Path, name: &str, id: &str) -> Result<Response, ArmError> {
-    let body = {
-        let state = call.sim.lock_state();
-        let now = call.sim.now();
-        let target = target(&state, path, name)?;
-        let (d, root) = find(&state, &target, now)?;
+    let body = call.read(path, name, |d, root, now| {
         render::operations_json(d, root, now)
             .into_iter()
             .find(|o| {
@@ -714,36 +749,24 @@ fn operation(call: &Call, path: &Path, name: &str, id: &str) -> Result<Response,
                         "Deployment operation '{id}' of deployment '{name}' could not be found."
                     ),
                 )
-            })?
-    };
+            })
+    })?;
     respond(StatusCode::OK, body)
 }
 
+/// `POST .../validate`: the checks and plan of a `PUT`, nothing scheduled.
 fn validate(call: &Call, path: &Path, name: &str, body: &Bytes) -> Result<Response, ArmError> {
     let parsed = engine::parse_request(body);
-    let sim = &call.sim;
     let result = {
-        let state = sim.lock_state();
-        let now = sim.now();
-        let target = target(&state, path, name)?;
-        engine::check_name(name)?;
-        let req = parsed?;
-        check_location(&target, &req)?;
-        Submission {
-            sim,
-            groups: &state.groups,
-            identity: &state.identity,
-            target: &target,
-            req: &req,
-            caller: &call.caller,
-            correlation: &call.correlation,
-            now,
-        }
-        .validate()?
+        let state = call.sim.lock_state();
+        let now = call.sim.now();
+        let (target, req) = call.checked(&state, path, name, parsed, false)?;
+        call.submission(&state, &target, &req, now).validate()?
     };
     respond(StatusCode::OK, result)
 }
 
+/// `POST .../whatIf`: `202` and an operation whose result is the list of changes.
 fn what_if(call: &Call, path: &Path, name: &str, body: &Bytes) -> Result<Response, ArmError> {
     let parsed = engine::parse_request(body);
     let sim = &call.sim;
@@ -751,48 +774,25 @@ fn what_if(call: &Call, path: &Path, name: &str, body: &Bytes) -> Result<Respons
     let (location, retry) = {
         let mut state = sim.lock_state();
         let now = sim.now();
-        let target = target(&state, path, name)?;
-        engine::check_name(name)?;
-        let req = parsed?;
-        check_location(&target, &req)?;
-        let result = Submission {
-            sim,
-            groups: &state.groups,
-            identity: &state.identity,
-            target: &target,
-            req: &req,
-            caller: &call.caller,
-            correlation: &call.correlation,
-            now,
-        }
-        .what_if()?;
+        let (target, req) = call.checked(&state, path, name, parsed, false)?;
+        let result = call.submission(&state, &target, &req, now).what_if()?;
         let wait = WHAT_IF_SECS / speed;
         // Azure answers `Retry-After: 0` (recordings/azd), which clients read as "use your
         // default interval" (30 s for azure-core): say how long it really takes instead.
         let retry = wait.clamp(1.0, 3600.0).ceil() as u64;
         let deployment_id = target.deployment_id();
-        let mut op = NewOperation::new("whatIf", &deployment_id, now, schedule::secs(wait));
-        op.result = Some(result);
-        op.job_id = Some(job_id("DeploymentWhatIfJob", &target, &call.correlation));
-        op.location = Some(job_location(&target));
-        let id = state.operations.start_with(op);
+        let op = NewOperation {
+            result: Some(result),
+            ..NewOperation::new("whatIf", &deployment_id, now, schedule::secs(wait))
+        };
+        let url = call.start_operation(&mut state, &target, "DeploymentWhatIfJob", op);
         sim.persist(&state);
-        (
-            operations::polling_url(
-                &sim.base_url,
-                &target.subscription_id,
-                &id,
-                &call.api_version(),
-            ),
-            retry,
-        )
+        (url, retry)
     };
-    let mut r = StatusCode::ACCEPTED.into_response();
-    set_header(r.headers_mut(), "location", &location);
-    set_header(r.headers_mut(), "retry-after", &retry.to_string());
-    Ok(r)
+    Ok(accepted_with_location(&location, retry))
 }
 
+/// `POST .../cancel`: nothing starts after now; what runs finishes; `204`.
 fn cancel(call: &Call, path: &Path, name: &str) -> Result<Response, ArmError> {
     let sim = &call.sim;
     let mut state = sim.lock_state();
@@ -829,20 +829,15 @@ fn cancel(call: &Call, path: &Path, name: &str) -> Result<Response, ArmError> {
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+/// `POST .../exportTemplate`: the template as submitted.
 fn export_template(call: &Call, path: &Path, name: &str) -> Result<Response, ArmError> {
-    let body = {
-        let state = call.sim.lock_state();
-        let now = call.sim.now();
-        let target = target(&state, path, name)?;
-        let (d, _) = find(&state, &target, now)?;
-        json!({ "template": d.template })
-    };
+    let body = call.read(path, name, |d, _, _| Ok(json!({ "template": d.template })))?;
     respond(StatusCode::OK, body)
 }
 
 /// `provisioningState eq 'X'` from a `$filter`.
 fn state_filter(query: &str) -> Result<Option<String>, ArmError> {
-    let Some(filter) = text::query_param(query, "$filter") else {
+    let Some(filter) = request::query_param(query, "$filter") else {
         return Ok(None);
     };
     let lower = filter.to_ascii_lowercase();
@@ -866,9 +861,11 @@ fn state_filter(query: &str) -> Result<Option<String>, ArmError> {
     }
 }
 
+/// `GET` of the collection: paged (`$top`, `$skiptoken`), `$filter` on the provisioning
+/// state.
 fn list(call: &Call, path: &Path) -> Result<Response, ArmError> {
     let filter = state_filter(&call.query)?;
-    let top = match text::query_param(&call.query, "$top") {
+    let top = match request::query_param(&call.query, "$top") {
         Some(t) => match t.parse::<usize>() {
             Ok(n) if n > 0 => n,
             _ => {
@@ -883,7 +880,7 @@ fn list(call: &Call, path: &Path) -> Result<Response, ArmError> {
         },
         None => PAGE_SIZE,
     };
-    let skip = text::query_param(&call.query, "$skiptoken")
+    let skip = request::query_param(&call.query, "$skiptoken")
         .and_then(|t| {
             base64::engine::general_purpose::URL_SAFE_NO_PAD
                 .decode(t)
@@ -943,13 +940,13 @@ fn list(call: &Call, path: &Path) -> Result<Response, ArmError> {
             };
             let mut link = format!(
                 "{base}?api-version={}&%24skiptoken={token}",
-                text::percent_encode(&call.api_version())
+                request::percent_encode(&call.api_version())
             );
-            if let Some(t) = text::query_param(&call.query, "$top") {
-                link.push_str(&format!("&%24top={}", text::percent_encode(&t)));
+            if let Some(t) = request::query_param(&call.query, "$top") {
+                link.push_str(&format!("&%24top={}", request::percent_encode(&t)));
             }
-            if let Some(f) = text::query_param(&call.query, "$filter") {
-                link.push_str(&format!("&%24filter={}", text::percent_encode(&f)));
+            if let Some(f) = request::query_param(&call.query, "$filter") {
+                link.push_str(&format!("&%24filter={}", request::percent_encode(&f)));
             }
             body["nextLink"] = link.into();
         }
@@ -1062,10 +1059,7 @@ fn apply(resource: &Json, groups: &mut GroupsState, now: OffsetDateTime) {
     }
     if let Some(rg) = runtime::resource_group_of(id) {
         let sub = id.split('/').nth(2).unwrap_or("");
-        if groups
-            .group(&format!("/subscriptions/{sub}/resourceGroups/{rg}"))
-            .is_none()
-        {
+        if groups.group_named(sub, &rg).is_none() {
             // The group was deleted while the resource was being created.
             return;
         }
@@ -1081,7 +1075,7 @@ fn apply(resource: &Json, groups: &mut GroupsState, now: OffsetDateTime) {
 }
 
 /// A subnet created as its own resource also shows in its virtual network's `subnets`.
-fn add_subnet_to_parent(groups: &mut GroupsState, subnet: &crate::arm::groups::Resource) {
+fn add_subnet_to_parent(groups: &mut GroupsState, subnet: &Resource) {
     let Some((parent_id, _)) = subnet.id.rsplit_once("/subnets/") else {
         return;
     };
@@ -1118,7 +1112,7 @@ fn complete_mode_cleanup(d: &Deployment, groups: &mut GroupsState) {
     let Some(rg) = &d.resource_group else {
         return;
     };
-    let group_id = format!("/subscriptions/{}/resourceGroups/{rg}", d.subscription_id);
+    let group = group_id(&d.subscription_id, rg);
     let planned: Vec<String> = d
         .operations
         .iter()
@@ -1131,7 +1125,7 @@ fn complete_mode_cleanup(d: &Deployment, groups: &mut GroupsState) {
             .any(|p| id == *p || id.starts_with(&format!("{p}/")))
     };
     let doomed: Vec<String> = groups
-        .resources_in(&group_id)
+        .resources_in(&group)
         .filter(|r| !keep(&r.id))
         .map(|r| r.id.clone())
         .collect();
@@ -1144,14 +1138,9 @@ fn complete_mode_cleanup(d: &Deployment, groups: &mut GroupsState) {
 fn forget_deleted_groups(state: &mut SimState) {
     let groups = &state.groups;
     let gone = |d: &Deployment| {
-        d.resource_group.as_ref().is_some_and(|rg| {
-            groups
-                .group(&format!(
-                    "/subscriptions/{}/resourceGroups/{rg}",
-                    d.subscription_id
-                ))
-                .is_none()
-        })
+        d.resource_group
+            .as_ref()
+            .is_some_and(|rg| groups.group_named(&d.subscription_id, rg).is_none())
     };
     let doomed: Vec<String> = state
         .deployments

@@ -4,15 +4,17 @@
 //! Shapes follow `recordings/java-fluent-sdk/canList{Tenants,Subscriptions,Locations}.json`
 //! and the 2022-12-01 locations recorded by azd (`type`, `geography`, `availabilityZoneMappings`
 //! with Azure's logical-to-physical zone shuffle 1/3/2).
+//!
+//! The region table is static data other modules query ([`region`], [`physical_regions`],
+//! [`normalize_location`]); the tenant and subscription come from the [`crate::Identity`].
+//! `check_subscription` runs before every `/subscriptions/{id}/...` request is dispatched and
+//! refuses, with ARM's error, what another subscription or tenant asks.
 
-use std::sync::Arc;
-
-use axum::Router;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Value as Json, json};
 
-use super::groups::{ArmRequest, reject};
+use super::request::{ArmRequest, reject};
 use crate::http::{arm_error, json_response, set_header};
 use crate::{Identity, Sim};
 
@@ -57,6 +59,7 @@ impl Region {
     }
 }
 
+/// A physical region of the table.
 #[allow(clippy::too_many_arguments)] // A table row: every field is positional on purpose.
 const fn row(
     name: &'static str,
@@ -154,20 +157,17 @@ pub fn region(location: &str) -> Option<&'static Region> {
         .find(|r| r.name == n || normalize_location(r.display_name) == n)
 }
 
-/// The routes (served through the shared ARM dispatcher in [`super::groups`]).
-pub fn router() -> Router<Arc<Sim>> {
-    Router::new()
-}
-
 /// The guest tenant's display name and domain (the identity only carries its ID).
 const GUEST_TENANT: (&str, &str) = ("Fabrikam Partners", "fabrikam.example");
 
+/// The home tenant's default domain: the user's UPN domain.
 fn home_domain(id: &Identity) -> String {
     id.user_upn
         .split_once('@')
         .map_or_else(|| "contoso.example".to_owned(), |(_, d)| d.to_owned())
 }
 
+/// The `{name}.onmicrosoft.com` domain every tenant has.
 fn onmicrosoft(display: &str) -> String {
     let slug: String = display
         .chars()
@@ -177,6 +177,7 @@ fn onmicrosoft(display: &str) -> String {
     format!("{slug}.onmicrosoft.com")
 }
 
+/// A tenant as `GET /tenants` lists it.
 fn tenant_json(tenant_id: &str, category: &str, name: &str, domain: &str) -> Json {
     json!({
         "id": format!("/tenants/{tenant_id}"),
@@ -215,6 +216,7 @@ pub(crate) fn list_tenants(sim: &Sim, req: &ArmRequest) -> Response {
     json_response(StatusCode::OK, json!({ "value": value }))
 }
 
+/// The subscription as ARM returns it.
 fn subscription_json(id: &Identity) -> Json {
     json!({
         "id": format!("/subscriptions/{}", id.subscription_id),
@@ -260,7 +262,8 @@ pub(crate) fn get_subscription(sim: &Sim, _req: &ArmRequest, _sub: &str) -> Resp
     json_response(StatusCode::OK, subscription_json(&st.identity))
 }
 
-fn is_guid(s: &str) -> bool {
+/// True for a GUID in its 36-character form (`8-4-4-4-12` hex digits).
+pub(crate) fn is_guid(s: &str) -> bool {
     s.len() == 36
         && s.char_indices().all(|(i, c)| match i {
             8 | 13 | 18 | 23 => c == '-',
@@ -315,6 +318,28 @@ pub(crate) fn check_subscription(
     Ok(())
 }
 
+/// ARM's `400 NoRegisteredProviderFound` for a location-scoped type (`locations/usages`...) asked
+/// about a location that is not a physical region; `api_versions` are the type's, as ARM lists
+/// them.
+pub(crate) fn no_provider_for_location(
+    req: &ArmRequest,
+    location: &str,
+    type_name: &str,
+    api_versions: &str,
+) -> Response {
+    let locations: Vec<&str> = physical_regions().map(|r| r.display_name).collect();
+    arm_error(
+        StatusCode::BAD_REQUEST,
+        "NoRegisteredProviderFound",
+        format!(
+            "No registered resource provider found for location '{location}' and API version '{}' for type '{type_name}'. The supported api-versions are '{api_versions}'. The supported locations are '{}'.",
+            req.api_version(),
+            locations.join(", ")
+        ),
+    )
+}
+
+/// A region as `GET /subscriptions/{id}/locations` lists it.
 fn location_json(sub: &str, r: &Region) -> Json {
     let mut metadata = serde_json::Map::new();
     metadata.insert("regionType".into(), json!(r.region_type));

@@ -1,37 +1,28 @@
 //! Resource groups (create, get, update, list with tag filters, async delete) and the generic
-//! resources inside them (get, list by group and by tag), plus the request routing that the
-//! directory, provider, resource group, compute, MySQL, name, Key Vault and authorization
-//! modules share.
+//! resources inside them (get, HEAD, delete, list by group, by subscription and by type, with
+//! ARM's OData `$filter` subset and `$expand`).
 //!
-//! [`GroupsState`] is also where deployments put the resources they create.
+//! [`GroupsState`] is where every resource of the simulated cloud lives: deployments put the
+//! resources they create here ([`GroupsState::put_resource`]), and [`delete_resource`] removes
+//! them the way Azure does (Key Vaults are soft-deleted, role assignments on them go too).
+//! Deleting a group is asynchronous: the group turns `Deleting` and an operation in
+//! [`super::operations`] completes it; [`advance`] removes what is due.
 //!
-//! # Routing and case
-//! ARM treats path segments and names case-insensitively (`resourcegroups` and `resourceGroups`
-//! both work, `Microsoft.Compute` and `microsoft.compute` too) while axum matches paths
-//! case-sensitively. These modules therefore register no axum routes: [`router`] installs one
-//! *fallback* that parses every unmatched ARM path itself, comparing segments lower-cased, and
-//! dispatches to the module that owns it. A path that belongs to another module (deployments:
-//! `.../providers/Microsoft.Resources/deployments/...`, `calculateTemplateHash`) but arrived here
-//! because its casing differs from the registered route is rewritten to its canonical casing
-//! ([`canonical_path`]) and sent through the ARM router again, so those routes only need to be
-//! registered once, in canonical form.
+//! Requests reach the handlers here through the ARM dispatcher ([`super`]); a refusal is an
+//! ARM error response returned as it is.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, OnceLock};
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{Request, State};
-use axum::http::{Method, StatusCode, Uri};
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
 use time::OffsetDateTime;
-use tower::ServiceExt;
 
-use super::{authorization, compute, directory, keyvault, mysql, names, operations, providers};
+use super::request::{ArmRequest, invalid_content, method_not_allowed, page, reject};
+use super::{directory, keyvault, operations, providers};
 use crate::Sim;
-use crate::http::{Caller, accepted_with_location, arm_error, is_arm_path, json_response};
+use crate::http::{accepted_with_location, arm_error, json_response, rfc3339};
 use crate::state::SimState;
 
 /// Resource groups and resources, keyed by lower-cased ID.
@@ -174,11 +165,6 @@ pub fn delete_resource(state: &mut SimState, id: &str, now: OffsetDateTime) -> u
     state.groups.remove_resource(id)
 }
 
-/// The routes: one fallback serving every ARM path these modules own (see the module docs).
-pub fn router() -> Router<Arc<Sim>> {
-    Router::new().fallback(arm_fallback)
-}
-
 /// The kind of the async operation that deletes a resource group.
 pub const DELETE_GROUP_OPERATION: &str = "deleteResourceGroup";
 
@@ -221,214 +207,7 @@ pub fn advance(state: &mut SimState, now: OffsetDateTime) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Requests
-
-/// An ARM request as the handlers of these modules see it: the path split into segments
-/// (percent-decoded, and lower-cased for matching), the query, the body, the caller.
-pub(crate) struct ArmRequest {
-    /// HTTP method.
-    pub(crate) method: Method,
-    /// The raw path.
-    pub(crate) path: String,
-    /// Path segments, percent-decoded, casing as sent.
-    pub(crate) segments: Vec<String>,
-    /// Path segments, percent-decoded, lower-cased.
-    pub(crate) lower: Vec<String>,
-    /// Query parameters, decoded (`+` as space), in order.
-    pub(crate) query: Vec<(String, String)>,
-    /// The body.
-    pub(crate) body: Bytes,
-    /// The signed-in principal (put there by the middleware).
-    pub(crate) caller: Option<Caller>,
-}
-
-impl ArmRequest {
-    /// Builds the view of a request.
-    pub(crate) fn new(method: Method, uri: &Uri, body: Bytes, caller: Option<Caller>) -> Self {
-        let path = uri.path().to_owned();
-        let segments: Vec<String> = path
-            .split('/')
-            .filter(|s| !s.is_empty())
-            .map(|s| percent_decode(s, false))
-            .collect();
-        let lower = segments.iter().map(|s| s.to_ascii_lowercase()).collect();
-        let query = uri
-            .query()
-            .unwrap_or("")
-            .split('&')
-            .filter(|kv| !kv.is_empty())
-            .map(|kv| {
-                let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-                (percent_decode(k, true), percent_decode(v, true))
-            })
-            .collect();
-        ArmRequest {
-            method,
-            path,
-            segments,
-            lower,
-            query,
-            body,
-            caller,
-        }
-    }
-
-    /// A query parameter (name compared case-insensitively, as ARM does).
-    pub(crate) fn query(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The `api-version` sent (the middleware has already refused requests without one).
-    pub(crate) fn api_version(&self) -> &str {
-        self.query("api-version").unwrap_or("")
-    }
-
-    /// The body as JSON, or ARM's `400 InvalidRequestContent` when it is missing or malformed.
-    pub(crate) fn json_body(&self) -> Result<Json, Box<Response>> {
-        let text = String::from_utf8_lossy(&self.body);
-        if text.trim().is_empty() {
-            return reject(invalid_content("The request content is empty."));
-        }
-        serde_json::from_str::<Json>(&text).map_err(|e| {
-            let found = text
-                .lines()
-                .nth(e.line().saturating_sub(1))
-                .and_then(|l| l.chars().nth(e.column().saturating_sub(1)))
-                .unwrap_or(' ');
-            invalid_content(&format!(
-                "Unexpected character encountered while parsing value: {found}. Path '', line {}, position {}.",
-                e.line(),
-                e.column()
-            ))
-        })
-        .map_err(Box::new)
-    }
-
-    /// The body as a JSON object (see [`ArmRequest::json_body`]).
-    pub(crate) fn json_object(&self) -> Result<serde_json::Map<String, Json>, Box<Response>> {
-        match self.json_body()? {
-            Json::Object(m) => Ok(m),
-            other => reject(invalid_content(&format!(
-                "Error converting value {} to type 'Object'. Path '', line 1, position {}.",
-                other,
-                other.to_string().len()
-            ))),
-        }
-    }
-
-    /// A required string property of the JSON body.
-    pub(crate) fn required_string(
-        body: &serde_json::Map<String, Json>,
-        name: &str,
-    ) -> Result<String, Box<Response>> {
-        match body.get(name) {
-            Some(Json::String(s)) => Ok(s.clone()),
-            _ => reject(invalid_content(&format!(
-                "Required property '{name}' not found in JSON. Path '', line 1, position 1."
-            ))),
-        }
-    }
-
-    /// The caller, or ARM's 401 if the middleware did not authenticate one.
-    pub(crate) fn caller(&self) -> Result<&Caller, Box<Response>> {
-        self.caller
-            .as_ref()
-            .ok_or_else(|| {
-                arm_error(
-                    StatusCode::UNAUTHORIZED,
-                    "AuthenticationFailed",
-                    "Authentication failed. The 'Authorization' header is missing.",
-                )
-            })
-            .map_err(Box::new)
-    }
-
-    /// The URL of this request's path (no query) on the simulator.
-    pub(crate) fn url(&self, sim: &Sim) -> String {
-        format!("{}{}", sim.base_url, self.path)
-    }
-}
-
-/// A refusal as the error of a helper (`Response` is large, so it travels boxed).
-pub(crate) fn reject<T>(r: Response) -> Result<T, Box<Response>> {
-    Err(Box::new(r))
-}
-
-/// ARM's `400 InvalidRequestContent` with a deserializer message.
-pub(crate) fn invalid_content(detail: &str) -> Response {
-    arm_error(
-        StatusCode::BAD_REQUEST,
-        "InvalidRequestContent",
-        format!("The request content was invalid and could not be deserialized: '{detail}'."),
-    )
-}
-
-/// Decodes `%XX` escapes (and `+` as a space in query strings); invalid escapes stay as sent.
-pub(crate) fn percent_decode(s: &str, plus_as_space: bool) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' if i + 2 < bytes.len() => {
-                let hex = |b: u8| (b as char).to_digit(16);
-                match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                    (Some(h), Some(l)) => {
-                        out.push((h * 16 + l) as u8);
-                        i += 3;
-                    }
-                    _ => {
-                        out.push(b'%');
-                        i += 1;
-                    }
-                }
-            }
-            b'+' if plus_as_space => {
-                out.push(b' ');
-                i += 1;
-            }
-            b => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// RFC 3339 in UTC, as ARM writes timestamps.
-pub(crate) fn timestamp(t: OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
-
-/// `405` for a path that exists with another method.
-pub(crate) fn method_not_allowed(req: &ArmRequest) -> Response {
-    arm_error(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "MethodNotAllowed",
-        format!(
-            "The requested resource does not support http method '{}'.",
-            req.method
-        ),
-    )
-}
-
-/// ARM's answer for a path it has no route for: the type under `Microsoft.Resources`.
-fn unknown_route(req: &ArmRequest) -> Response {
-    let t = req.segments.last().cloned().unwrap_or_default();
-    arm_error(
-        StatusCode::NOT_FOUND,
-        "InvalidResourceType",
-        format!(
-            "The resource type '{t}' could not be found in the namespace 'Microsoft.Resources' for api version '{}'.",
-            req.api_version()
-        ),
-    )
-}
+// Resource groups
 
 /// `404 ResourceGroupNotFound`.
 pub(crate) fn group_not_found(name: &str) -> Response {
@@ -439,253 +218,16 @@ pub(crate) fn group_not_found(name: &str) -> Response {
     )
 }
 
-// ---------------------------------------------------------------------------------------------
-// Dispatch
-
-async fn arm_fallback(State(sim): State<Arc<Sim>>, req: Request) -> Response {
-    if !is_arm_path(req.uri().path()) {
-        return StatusCode::NOT_FOUND.into_response();
-    }
-    let (parts, body) = req.into_parts();
-    let lower: Vec<String> = parts
-        .uri
-        .path()
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .map(|s| s.to_ascii_lowercase())
-        .collect();
-    if owned_by_deployments(&lower) {
-        let canonical = canonical_path(parts.uri.path());
-        if canonical != parts.uri.path() {
-            return redispatch(sim, parts, body, &canonical).await;
-        }
-    }
-    let body = match axum::body::to_bytes(body, 32 * 1024 * 1024).await {
-        Ok(b) => b,
-        Err(_) => {
-            return arm_error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "RequestContentTooLarge",
-                "The request content size exceeds the maximum allowed size.",
-            );
-        }
-    };
-    let caller = parts.extensions.get::<Caller>().cloned();
-    let req = ArmRequest::new(parts.method, &parts.uri, body, caller);
-    dispatch(&sim, &req)
+/// `409 ResourceGroupBeingDeleted`: a group cannot change while its delete runs.
+fn group_being_deleted(name: &str) -> Response {
+    arm_error(
+        StatusCode::CONFLICT,
+        "ResourceGroupBeingDeleted",
+        format!(
+            "The resource group '{name}' is in deprovisioning state and cannot perform this operation."
+        ),
+    )
 }
-
-/// Sends a request whose path casing differed from the registered route through the ARM
-/// router again, with the canonical path.
-async fn redispatch(
-    sim: Arc<Sim>,
-    mut parts: axum::http::request::Parts,
-    body: axum::body::Body,
-    canonical: &str,
-) -> Response {
-    static ARM: OnceLock<Router<Arc<Sim>>> = OnceLock::new();
-    let path_and_query = match parts.uri.query() {
-        Some(q) => format!("{canonical}?{q}"),
-        None => canonical.to_owned(),
-    };
-    let Ok(uri) = path_and_query.parse::<Uri>() else {
-        return StatusCode::BAD_REQUEST.into_response();
-    };
-    parts.uri = uri;
-    let router = ARM.get_or_init(super::router).clone().with_state(sim);
-    match router.oneshot(Request::from_parts(parts, body)).await {
-        Ok(r) => r,
-        Err(never) => match never {},
-    }
-}
-
-/// True for paths served by the deployments module (`.../providers/Microsoft.Resources/
-/// deployments...` at any scope, `calculateTemplateHash`).
-fn owned_by_deployments(lower: &[String]) -> bool {
-    // The legacy form `/subscriptions/{s}/resourcegroups/{rg}/deployments/...` too.
-    let legacy = lower.get(2).is_some_and(|s| s == "resourcegroups")
-        && lower.get(4).is_some_and(|s| s == "deployments");
-    legacy
-        || lower.windows(3).any(|w| {
-            w[0] == "providers"
-                && w[1] == "microsoft.resources"
-                && (w[2] == "deployments" || w[2] == "calculatetemplatehash")
-        })
-}
-
-/// Canonical casing for the keyword segments of an ARM path, as routes are registered:
-/// `subscriptions`, `resourcegroups`, `providers`, the provider namespace as its provider
-/// spells it, `deployments`, `operations`, `operationStatuses`, `validate`, `whatIf`, `cancel`,
-/// `exportTemplate`, `calculateTemplateHash`... Names (subscription IDs, group names,
-/// resource names) are never touched: keywords are only recognised at keyword positions.
-pub fn canonical_path(path: &str) -> String {
-    const KEYWORDS: &[&str] = &[
-        "subscriptions",
-        "resourcegroups",
-        "providers",
-        "locations",
-        "resources",
-        "operationresults",
-        "tenants",
-        "deployments",
-        "operations",
-        "operationStatuses",
-        "validate",
-        "whatIf",
-        "cancel",
-        "exportTemplate",
-        "calculateTemplateHash",
-    ];
-    let mut out = String::with_capacity(path.len());
-    let mut keyword_next = true;
-    let mut namespace_next = false;
-    for seg in path.split('/').filter(|s| !s.is_empty()) {
-        out.push('/');
-        if namespace_next {
-            let ns = providers::provider(seg).map_or(seg, |p| p.namespace);
-            out.push_str(ns);
-            namespace_next = false;
-            keyword_next = true;
-            continue;
-        }
-        if keyword_next {
-            let canonical = KEYWORDS
-                .iter()
-                .find(|k| k.eq_ignore_ascii_case(seg))
-                .copied();
-            out.push_str(canonical.unwrap_or(seg));
-            if seg.eq_ignore_ascii_case("providers") {
-                namespace_next = true;
-            } else {
-                keyword_next = false;
-            }
-        } else {
-            out.push_str(seg);
-            keyword_next = true;
-        }
-    }
-    if out.is_empty() {
-        out.push('/');
-    }
-    out
-}
-
-/// Finds `providers/Microsoft.Authorization/{permissions|roleAssignments|roleDefinitions}`.
-fn authorization_index(l: &[&str]) -> Option<usize> {
-    (0..l.len().saturating_sub(2)).rev().find(|&i| {
-        l[i] == "providers"
-            && l[i + 1] == "microsoft.authorization"
-            && matches!(
-                l[i + 2],
-                "permissions" | "roleassignments" | "roledefinitions"
-            )
-            && l.len() <= i + 4
-    })
-}
-
-fn dispatch(sim: &Sim, req: &ArmRequest) -> Response {
-    let l: Vec<&str> = req.lower.iter().map(String::as_str).collect();
-    if let Some(i) = authorization_index(&l) {
-        return authorization::handle(sim, req, i);
-    }
-    let get = req.method == Method::GET;
-    match l.as_slice() {
-        ["tenants"] if get => directory::list_tenants(sim, req),
-        ["subscriptions"] if get => directory::list_subscriptions(sim, req),
-        ["tenants"] | ["subscriptions"] => method_not_allowed(req),
-        ["subscriptions", _, rest @ ..] => {
-            let sub = req.segments[1].clone();
-            if let Err(r) = directory::check_subscription(sim, req, &sub) {
-                return *r;
-            }
-            subscription_scope(sim, req, &sub, rest)
-        }
-        _ => unknown_route(req),
-    }
-}
-
-fn subscription_scope(sim: &Sim, req: &ArmRequest, sub: &str, rest: &[&str]) -> Response {
-    let m = &req.method;
-    let get = *m == Method::GET;
-    let post = *m == Method::POST;
-    // Indexes into `req.segments` are `2 + i` for `rest[i]`.
-    let seg = |i: usize| req.segments.get(2 + i).map_or("", String::as_str);
-    match rest {
-        [] if get => directory::get_subscription(sim, req, sub),
-        ["locations"] if get => directory::list_locations(sim, req, sub),
-        ["operationresults", _] if get => operations::poll(sim, req, sub, seg(1)),
-        ["resourcegroups"] if get => list_groups(sim, req, sub),
-        ["resourcegroups", _] => group(sim, req, sub, seg(1)),
-        ["resourcegroups", _, "resources"] if get => list_group_resources(sim, req, sub, seg(1)),
-        ["resourcegroups", _, "providers", _, _, ..] => generic(sim, req, sub, Some(seg(1))),
-        ["resources"] if get => list_subscription_resources(sim, req, sub),
-        ["providers"] if get => providers::list(sim, req, sub),
-        ["providers", _] if get => providers::get(sim, req, sub, seg(1)),
-        ["providers", _, "register"] if post => providers::register(sim, req, sub, seg(1), true),
-        ["providers", _, "unregister"] if post => providers::register(sim, req, sub, seg(1), false),
-        ["providers", "microsoft.compute", "locations", _, "usages"] if get => {
-            compute::usages(sim, req, sub, seg(3))
-        }
-        ["providers", "microsoft.compute", "skus"] if get => compute::skus(sim, req),
-        [
-            "providers",
-            "microsoft.dbformysql",
-            "locations",
-            _,
-            "capabilities",
-        ] if get => mysql::capabilities(sim, req, seg(3)),
-        ["providers", "microsoft.dbformysql", "checknameavailability"] if post => {
-            names::mysql(sim, req, None)
-        }
-        [
-            "providers",
-            "microsoft.dbformysql",
-            "locations",
-            _,
-            "checknameavailability",
-        ] if post => names::mysql(sim, req, Some(seg(3))),
-        ["providers", "microsoft.storage", "checknameavailability"] if post => {
-            names::storage(sim, req)
-        }
-        ["providers", "microsoft.keyvault", "checknameavailability"] if post => {
-            names::keyvault(sim, req)
-        }
-        ["providers", "microsoft.keyvault", "deletedvaults"] if get => {
-            keyvault::list(sim, req, sub)
-        }
-        [
-            "providers",
-            "microsoft.keyvault",
-            "locations",
-            _,
-            "deletedvaults",
-            _,
-        ] if get => keyvault::get(sim, req, sub, seg(3), seg(5)),
-        [
-            "providers",
-            "microsoft.keyvault",
-            "locations",
-            _,
-            "deletedvaults",
-            _,
-            "purge",
-        ] if post => keyvault::purge(sim, req, sub, seg(3), seg(5)),
-        ["providers", _, "register" | "unregister"] => method_not_allowed(req),
-        ["providers", _, _, ..] => generic(sim, req, sub, None),
-        []
-        | ["locations"]
-        | ["operationresults", _]
-        | ["resourcegroups"]
-        | ["resources"]
-        | ["resourcegroups", _, "resources"]
-        | ["providers"]
-        | ["providers", _] => method_not_allowed(req),
-        _ => unknown_route(req),
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Resource groups
 
 /// Checks a resource group name against ARM's rules: 1 to 90 letters, digits, `-`, `.`, `_`,
 /// `(`, `)`, not ending in `.`.
@@ -741,7 +283,8 @@ pub fn group_json(g: &ResourceGroup) -> Json {
     Json::Object(o)
 }
 
-fn group(sim: &Sim, req: &ArmRequest, sub: &str, name: &str) -> Response {
+/// `GET`/`HEAD`/`PUT`/`PATCH`/`DELETE /subscriptions/{sub}/resourcegroups/{name}`.
+pub(super) fn group(sim: &Sim, req: &ArmRequest, sub: &str, name: &str) -> Response {
     match req.method {
         Method::GET | Method::HEAD => {
             let st = sim.lock_state();
@@ -758,6 +301,7 @@ fn group(sim: &Sim, req: &ArmRequest, sub: &str, name: &str) -> Response {
     }
 }
 
+/// The `tags` of a body (`None` when absent), values as strings as ARM stores them.
 fn tags_of(
     body: &serde_json::Map<String, Json>,
 ) -> Result<Option<serde_json::Map<String, Json>>, Box<Response>> {
@@ -780,6 +324,7 @@ fn tags_of(
     }
 }
 
+/// `PUT`: creates (`201`) or updates (`200`) a group; its location cannot change.
 fn put_group(sim: &Sim, req: &ArmRequest, sub: &str, name: &str) -> Response {
     let body = match req.json_object() {
         Ok(b) => b,
@@ -824,16 +369,7 @@ fn put_group(sim: &Sim, req: &ArmRequest, sub: &str, name: &str) -> Response {
     let mut st = sim.lock_state();
     let key = group_id(sub, name).to_ascii_lowercase();
     let (status, g) = match st.groups.groups.get_mut(&key) {
-        Some(g) if g.provisioning_state == "Deleting" => {
-            return arm_error(
-                StatusCode::CONFLICT,
-                "ResourceGroupBeingDeleted",
-                format!(
-                    "The resource group '{}' is in deprovisioning state and cannot perform this operation.",
-                    g.name
-                ),
-            );
-        }
+        Some(g) if g.provisioning_state == "Deleting" => return group_being_deleted(&g.name),
         Some(g) if g.location != region.name => {
             return arm_error(
                 StatusCode::CONFLICT,
@@ -869,6 +405,7 @@ fn put_group(sim: &Sim, req: &ArmRequest, sub: &str, name: &str) -> Response {
     json_response(status, group_json(&g))
 }
 
+/// `PATCH`: updates tags and `managedBy`.
 fn patch_group(sim: &Sim, req: &ArmRequest, sub: &str, name: &str) -> Response {
     let body = match req.json_object() {
         Ok(b) => b,
@@ -884,14 +421,7 @@ fn patch_group(sim: &Sim, req: &ArmRequest, sub: &str, name: &str) -> Response {
         return group_not_found(name);
     };
     if g.provisioning_state == "Deleting" {
-        return arm_error(
-            StatusCode::CONFLICT,
-            "ResourceGroupBeingDeleted",
-            format!(
-                "The resource group '{}' is in deprovisioning state and cannot perform this operation.",
-                g.name
-            ),
-        );
+        return group_being_deleted(&g.name);
     }
     if let Some(t) = tags {
         g.tags = t;
@@ -910,6 +440,8 @@ fn delete_duration(resources: usize, speed: f64) -> time::Duration {
     time::Duration::milliseconds((secs * 1000.0) as i64)
 }
 
+/// `DELETE`: `202` and an operation to poll; the group and what is in it go when it
+/// completes ([`advance`]).
 fn delete_group(sim: &Sim, req: &ArmRequest, sub: &str, name: &str) -> Response {
     let now = sim.now();
     let mut st = sim.lock_state();
@@ -978,15 +510,27 @@ pub(crate) enum Clause {
     },
 }
 
+/// The clauses of the request's `$filter` (none without one), or ARM's 400.
+pub(crate) fn filter_clauses(req: &ArmRequest) -> Result<Vec<Clause>, Box<Response>> {
+    Ok(req
+        .query("$filter")
+        .map(parse_filter)
+        .transpose()?
+        .unwrap_or_default())
+}
+
+/// ARM's `400 InvalidFilterInQueryString`; `why` follows "is not valid" (`.` at least).
+fn invalid_filter(filter: &str, why: &str) -> Response {
+    arm_error(
+        StatusCode::BAD_REQUEST,
+        "InvalidFilterInQueryString",
+        format!("The filter '{filter}' is not valid{why}"),
+    )
+}
+
 /// Parses `a eq 'x' and substringof('y', name) and startswith(tagValue, 'z')`.
 pub(crate) fn parse_filter(filter: &str) -> Result<Vec<Clause>, Box<Response>> {
-    let bad = || {
-        arm_error(
-            StatusCode::BAD_REQUEST,
-            "InvalidFilterInQueryString",
-            format!("The filter '{filter}' is not valid."),
-        )
-    };
+    let bad = || invalid_filter(filter, ".");
     let tokens = tokenize(filter).ok_or_else(bad)?;
     let mut clauses = Vec::new();
     let mut i = 0;
@@ -1060,6 +604,8 @@ enum Token {
     Comma,
 }
 
+/// Splits a filter into words, quoted strings (`''` escapes a quote) and punctuation;
+/// `None` for an unterminated string.
 fn tokenize(s: &str) -> Option<Vec<Token>> {
     let mut out = Vec::new();
     let chars: Vec<char> = s.chars().collect();
@@ -1186,77 +732,17 @@ fn matches(clauses: &[Clause], f: &Fields<'_>) -> Result<bool, String> {
     Ok(true)
 }
 
-/// A page of `items` with ARM's `nextLink` (`$skiptoken`) when more remain.
-pub(crate) fn page(sim: &Sim, req: &ArmRequest, items: Vec<Json>, default_size: usize) -> Json {
-    let size = req
-        .query("$top")
-        .and_then(|t| t.parse::<usize>().ok())
-        .filter(|n| *n > 0)
-        .unwrap_or(default_size);
-    let start = req
-        .query("$skiptoken")
-        .and_then(decode_skiptoken)
-        .unwrap_or(0);
-    let end = start.saturating_add(size).min(items.len());
-    let value: Vec<Json> = items
-        .get(start.min(items.len())..end)
-        .map(<[Json]>::to_vec)
-        .unwrap_or_default();
-    let mut out = json!({ "value": value });
-    if end < items.len() {
-        let mut q: Vec<String> = req
-            .query
-            .iter()
-            .filter(|(k, _)| !k.eq_ignore_ascii_case("$skiptoken"))
-            .map(|(k, v)| format!("{}={}", encode_query(k), encode_query(v)))
-            .collect();
-        q.push(format!("%24skiptoken={}", encode_skiptoken(end)));
-        out["nextLink"] = json!(format!("{}?{}", req.url(sim), q.join("&")));
-    }
-    out
-}
-
-fn encode_skiptoken(offset: usize) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{{\"offset\":{offset}}}"))
-}
-
-fn decode_skiptoken(token: &str) -> Option<usize> {
-    use base64::Engine;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(token.trim_end_matches('='))
-        .ok()?;
-    let v: Json = serde_json::from_slice(&bytes).ok()?;
-    v.get("offset")?.as_u64().map(|n| n as usize)
-}
-
-/// Percent-encodes a query component.
-pub(crate) fn encode_query(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-fn list_groups(sim: &Sim, req: &ArmRequest, sub: &str) -> Response {
-    let clauses = match req.query("$filter").map(parse_filter).transpose() {
-        Ok(c) => c.unwrap_or_default(),
+/// `GET /subscriptions/{sub}/resourcegroups` (`$filter` on tags, `$top`, paged).
+pub(super) fn list_groups(sim: &Sim, req: &ArmRequest, sub: &str) -> Response {
+    let clauses = match filter_clauses(req) {
+        Ok(c) => c,
         Err(r) => return *r,
     };
     let tag_clause = |c: &Clause| matches!(c, Clause::Compare { field, negate: false, .. } if field == "tagname" || field == "tagvalue");
     if !clauses.iter().all(tag_clause) {
-        return arm_error(
-            StatusCode::BAD_REQUEST,
-            "InvalidFilterInQueryString",
-            format!(
-                "The filter '{}' is not valid. Resource groups can be filtered by tagName and tagValue only.",
-                req.query("$filter").unwrap_or_default()
-            ),
+        return invalid_filter(
+            req.query("$filter").unwrap_or_default(),
+            ". Resource groups can be filtered by tagName and tagValue only.",
         );
     }
     let st = sim.lock_state();
@@ -1291,11 +777,12 @@ fn listed(r: &Resource) -> bool {
     !after.contains("/providers/") && after.split('/').count() == 3
 }
 
-/// The generic-resource JSON of list responses (no properties unless expanded).
-fn listed_json(r: &Resource, expand: &[String]) -> Json {
+/// What every generic-resource answer starts with: `id`, `name`, `type`, `sku`, `kind`,
+/// `managedBy`, `location` and `tags`, in ARM's order.
+fn envelope(r: &Resource, name: &str) -> serde_json::Map<String, Json> {
     let mut o = serde_json::Map::new();
     o.insert("id".into(), json!(r.id));
-    o.insert("name".into(), json!(r.name));
+    o.insert("name".into(), json!(name));
     o.insert("type".into(), json!(r.resource_type));
     for k in ["sku", "kind", "managedBy"] {
         if let Some(v) = r.extra.get(k) {
@@ -1308,16 +795,22 @@ fn listed_json(r: &Resource, expand: &[String]) -> Json {
     if !r.tags.is_empty() {
         o.insert("tags".into(), Json::Object(r.tags.clone()));
     }
+    o
+}
+
+/// The generic-resource JSON of list responses (no properties unless expanded).
+fn listed_json(r: &Resource, expand: &[String]) -> Json {
+    let mut o = envelope(r, &r.name);
     for k in ["identity", "plan", "zones", "extendedLocation"] {
         if let Some(v) = r.extra.get(k) {
             o.insert(k.into(), v.clone());
         }
     }
     if expand.iter().any(|e| e == "createdtime") {
-        o.insert("createdTime".into(), json!(timestamp(r.created_time)));
+        o.insert("createdTime".into(), json!(rfc3339(r.created_time)));
     }
     if expand.iter().any(|e| e == "changedtime") {
-        o.insert("changedTime".into(), json!(timestamp(r.changed_time)));
+        o.insert("changedTime".into(), json!(rfc3339(r.changed_time)));
     }
     if expand.iter().any(|e| e == "provisioningstate") {
         let state = r
@@ -1332,22 +825,8 @@ fn listed_json(r: &Resource, expand: &[String]) -> Json {
 
 /// The JSON of a generic resource GET: the envelope plus properties.
 pub fn resource_json(r: &Resource) -> Json {
-    let mut o = serde_json::Map::new();
-    o.insert("id".into(), json!(r.id));
     let name = r.id.rsplit('/').next().unwrap_or(&r.name);
-    o.insert("name".into(), json!(name));
-    o.insert("type".into(), json!(r.resource_type));
-    for k in ["sku", "kind", "managedBy"] {
-        if let Some(v) = r.extra.get(k) {
-            o.insert(k.into(), v.clone());
-        }
-    }
-    if let Some(l) = &r.location {
-        o.insert("location".into(), json!(l));
-    }
-    if !r.tags.is_empty() {
-        o.insert("tags".into(), Json::Object(r.tags.clone()));
-    }
+    let mut o = envelope(r, name);
     for (k, v) in &r.extra {
         if !o.contains_key(k) {
             o.insert(k.clone(), v.clone());
@@ -1357,9 +836,11 @@ pub fn resource_json(r: &Resource) -> Json {
     Json::Object(o)
 }
 
+/// The tracked resources under `prefix` (a lower-cased scope ID and `/`) that pass the
+/// `$filter`, paged; `group_name` makes a missing group a `404`.
 fn list_resources(sim: &Sim, req: &ArmRequest, prefix: &str, group_name: Option<&str>) -> Response {
-    let clauses = match req.query("$filter").map(parse_filter).transpose() {
-        Ok(c) => c.unwrap_or_default(),
+    let clauses = match filter_clauses(req) {
+        Ok(c) => c,
         Err(r) => return *r,
     };
     let expand: Vec<String> = req
@@ -1400,13 +881,9 @@ fn list_resources(sim: &Sim, req: &ArmRequest, prefix: &str, group_name: Option<
             Ok(true) => items.push(listed_json(r, &expand)),
             Ok(false) => {}
             Err(field) => {
-                return arm_error(
-                    StatusCode::BAD_REQUEST,
-                    "InvalidFilterInQueryString",
-                    format!(
-                        "The filter '{}' is not valid: the property '{field}' cannot be filtered on.",
-                        req.query("$filter").unwrap_or_default()
-                    ),
+                return invalid_filter(
+                    req.query("$filter").unwrap_or_default(),
+                    &format!(": the property '{field}' cannot be filtered on."),
                 );
             }
         }
@@ -1415,12 +892,14 @@ fn list_resources(sim: &Sim, req: &ArmRequest, prefix: &str, group_name: Option<
     json_response(StatusCode::OK, page(sim, req, items, 1000))
 }
 
-fn list_group_resources(sim: &Sim, req: &ArmRequest, sub: &str, rg: &str) -> Response {
+/// `GET /subscriptions/{sub}/resourcegroups/{rg}/resources`.
+pub(super) fn list_group_resources(sim: &Sim, req: &ArmRequest, sub: &str, rg: &str) -> Response {
     let prefix = format!("{}/", group_id(sub, rg).to_ascii_lowercase());
     list_resources(sim, req, &prefix, Some(rg))
 }
 
-fn list_subscription_resources(sim: &Sim, req: &ArmRequest, sub: &str) -> Response {
+/// `GET /subscriptions/{sub}/resources`.
+pub(super) fn list_subscription_resources(sim: &Sim, req: &ArmRequest, sub: &str) -> Response {
     let prefix = format!("/subscriptions/{}/", sub.to_ascii_lowercase());
     list_resources(sim, req, &prefix, None)
 }
@@ -1430,7 +909,7 @@ fn list_subscription_resources(sim: &Sim, req: &ArmRequest, sub: &str) -> Respon
 
 /// `GET`/`HEAD`/`DELETE` of any resource ID (and `GET` of a type collection) under a
 /// subscription or resource group.
-fn generic(sim: &Sim, req: &ArmRequest, sub: &str, rg: Option<&str>) -> Response {
+pub(super) fn generic(sim: &Sim, req: &ArmRequest, sub: &str, rg: Option<&str>) -> Response {
     let id = format!("/{}", req.segments.join("/"));
     let p = req.lower.iter().position(|s| s == "providers").unwrap_or(0);
     let namespace = req.segments.get(p + 1).cloned().unwrap_or_default();
@@ -1548,20 +1027,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn canonical_path_fixes_keyword_casing_only() {
-        assert_eq!(
-            canonical_path(
-                "/subscriptions/S/resourceGroups/RG/providers/microsoft.resources/Deployments/Validate/operationstatuses/1"
-            ),
-            "/subscriptions/S/resourcegroups/RG/providers/Microsoft.Resources/deployments/Validate/operationStatuses/1"
-        );
-        assert_eq!(
-            canonical_path("/SUBSCRIPTIONS/s/providers/Microsoft.Resources/deployments/d/whatif"),
-            "/subscriptions/s/providers/Microsoft.Resources/deployments/d/whatIf"
-        );
-    }
-
-    #[test]
     fn filters_parse_tag_pairs_and_functions() {
         let c = parse_filter("tagname eq 'department' and tagValue eq 'it''s'").unwrap();
         assert_eq!(c.len(), 2);
@@ -1577,18 +1042,5 @@ mod tests {
         assert!(validate_group_name("a b").is_err());
         assert!(validate_group_name(&"a".repeat(91)).is_err());
         assert!(validate_group_name(&"a".repeat(90)).is_ok());
-    }
-
-    #[test]
-    fn percent_decoding_handles_plus_and_bad_escapes() {
-        assert_eq!(percent_decode("a%20b+c", true), "a b c");
-        assert_eq!(percent_decode("a%2", false), "a%2");
-        assert_eq!(percent_decode("%zz", false), "%zz");
-    }
-
-    #[test]
-    fn skiptokens_round_trip() {
-        assert_eq!(decode_skiptoken(&encode_skiptoken(42)), Some(42));
-        assert_eq!(decode_skiptoken("garbage!"), None);
     }
 }

@@ -4,21 +4,24 @@
 //! `GET .../Microsoft.KeyVault/deletedVaults`, `GET .../locations/{loc}/deletedVaults/{name}`
 //! and `POST .../purge` (`202` + `Location`, async), in the shapes of the 2023-07-01 spec
 //! examples (`listDeletedVaults.json`, `purgeDeletedVault.json`).
+//!
+//! Data: [`VaultsState`] is filled by [`super::groups::delete_resource`] (a vault, or a group
+//! holding one, is deleted) and read by [`super::names`] (names stay taken); [`advance`] drops
+//! vaults whose purge completed or whose purge date passed. Refusals are ARM errors:
+//! `ResourceNotFound` for a vault that is not there, `409` for purge protection.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
-
-use axum::Router;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
+use std::collections::BTreeMap;
 use time::{Duration, OffsetDateTime};
 
-use super::groups::{ArmRequest, Resource, timestamp};
+use super::groups::Resource;
+use super::request::ArmRequest;
 use super::{directory, operations};
 use crate::Sim;
-use crate::http::{accepted_with_location, arm_error, json_response};
+use crate::http::{accepted_with_location, arm_error, json_response, rfc3339};
 
 /// The Key Vault resource type.
 pub const VAULT_TYPE: &str = "Microsoft.KeyVault/vaults";
@@ -121,11 +124,7 @@ pub fn advance(state: &mut crate::state::SimState, now: OffsetDateTime) {
         .retain(|_, v| v.scheduled_purge_date > now && v.purge_completes.is_none_or(|t| t > now));
 }
 
-/// The routes (served through the shared ARM dispatcher in [`super::groups`]).
-pub fn router() -> Router<Arc<Sim>> {
-    Router::new()
-}
-
+/// The subscription segment of a vault ID.
 fn subscription_of(vault_id: &str) -> &str {
     vault_id.split('/').nth(2).unwrap_or("")
 }
@@ -143,13 +142,14 @@ pub fn deleted_vault_json(v: &DeletedVault) -> Json {
             "vaultId": v.vault_id,
             "location": v.location,
             "tags": v.tags,
-            "deletionDate": timestamp(v.deletion_date),
-            "scheduledPurgeDate": timestamp(v.scheduled_purge_date),
+            "deletionDate": rfc3339(v.deletion_date),
+            "scheduledPurgeDate": rfc3339(v.scheduled_purge_date),
             "purgeProtectionEnabled": v.purge_protection_enabled,
         }
     })
 }
 
+/// ARM's `404` for a deleted vault that is not there.
 fn not_found(location: &str, name: &str) -> Response {
     arm_error(
         StatusCode::NOT_FOUND,
@@ -173,6 +173,7 @@ pub(crate) fn list(sim: &Sim, _req: &ArmRequest, sub: &str) -> Response {
     json_response(StatusCode::OK, json!({ "value": value }))
 }
 
+/// The deleted vault with this name in a subscription and location.
 fn find<'a>(
     st: &'a crate::state::SimState,
     sub: &str,
@@ -215,7 +216,7 @@ pub(crate) fn purge(
             format!(
                 "Operation 'DeletedVaultPurge' is not allowed. Vault '{}' has purge protection enabled; it will be purged after its scheduled purge date {}.",
                 v.name,
-                timestamp(v.scheduled_purge_date)
+                rfc3339(v.scheduled_purge_date)
             ),
         );
     }

@@ -12,6 +12,9 @@
 //!
 //! Endpoints the simulator serves (login, Resource Manager, the audiences it accepts) point at
 //! it; the rest keep Azure public cloud's values. The path is not ARM-authenticated.
+//!
+//! Nothing is read from the state: the document depends only on the simulator's URL and the
+//! `api-version`; an `api-version` that is not a date is `400 InvalidApiVersionParameter`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -24,7 +27,7 @@ use axum::routing::get;
 use serde_json::{Value as Json, json};
 
 use crate::Sim;
-use crate::http::{arm_error, json_response};
+use crate::http::{arm_error, json_response, set_header};
 
 /// The name the simulated cloud reports (not `AzureCloud`, so that no client mistakes it for
 /// the public cloud and swaps in its built-in endpoints).
@@ -44,6 +47,7 @@ enum Shape {
     V2022,
 }
 
+/// The shape an `api-version` selects; `None` for one ARM would refuse.
 fn shape(api_version: Option<&str>) -> Option<Shape> {
     let Some(v) = api_version.filter(|v| !v.is_empty()) else {
         return Some(Shape::V2015);
@@ -74,6 +78,7 @@ fn shape(api_version: Option<&str>) -> Option<Shape> {
     })
 }
 
+/// `GET /metadata/endpoints`.
 async fn endpoints(
     State(sim): State<Arc<Sim>>,
     Query(q): Query<HashMap<String, String>>,
@@ -99,7 +104,7 @@ async fn endpoints(
         Shape::V2015 => cloud_2015(&sim.base_url),
     };
     let mut r = json_response(StatusCode::OK, body);
-    crate::http::set_header(
+    set_header(
         r.headers_mut(),
         "content-type",
         "application/json; charset=utf-8",
@@ -119,26 +124,10 @@ fn audiences(base: &str) -> Json {
 
 /// The `2022-09-01` document: one cloud.
 pub fn cloud_2022(base: &str) -> Json {
-    json!({
-        "portal": "https://portal.azure.com",
-        "authentication": {
-            "loginEndpoint": base,
-            "audiences": audiences(base),
-            "tenant": "common",
-            "identityProvider": "AAD"
-        },
-        "media": "https://rest.media.azure.net",
-        "graphAudience": "https://graph.windows.net/",
-        "graph": "https://graph.windows.net/",
-        "name": CLOUD_NAME,
-        "suffixes": {
-            "azureDataLakeStoreFileSystem": "azuredatalakestore.net",
-            "acrLoginServer": "azurecr.io",
-            "sqlServerHostname": "database.windows.net",
-            "azureDataLakeAnalyticsCatalogAndJob": "azuredatalakeanalytics.net",
-            "keyVaultDns": "vault.azure.net",
-            "storage": "core.windows.net",
-            "azureFrontDoorEndpointSuffix": "azurefd.net",
+    cloud(
+        base,
+        json!(base),
+        json!({
             "storageSyncEndpointSuffix": "afs.azure.net",
             "mhsmDns": "managedhsm.azure.net",
             "mysqlServerEndpoint": "mysql.database.azure.com",
@@ -146,28 +135,36 @@ pub fn cloud_2022(base: &str) -> Json {
             "mariadbServerEndpoint": "mariadb.database.azure.com",
             "synapseAnalytics": "dev.azuresynapse.net",
             "attestationEndpoint": "attest.azure.net"
-        },
-        "batch": "https://batch.core.windows.net/",
-        "resourceManager": format!("{base}/"),
-        "vmImageAliasDoc": "https://raw.githubusercontent.com/Azure/azure-rest-api-specs/master/arm-compute/quickstart-templates/aliases.json",
-        "activeDirectoryDataLake": "https://datalake.azure.net/",
-        "sqlManagement": "https://management.core.windows.net:8443/",
-        "microsoftGraphResourceId": "https://graph.microsoft.com/",
-        "appInsightsResourceId": "https://api.applicationinsights.io",
-        "appInsightsTelemetryChannelResourceId": "https://dc.applicationinsights.azure.com/v2/track",
-        "attestationResourceId": "https://attest.azure.net",
-        "synapseAnalyticsResourceId": "https://dev.azuresynapse.net",
-        "logAnalyticsResourceId": "https://api.loganalytics.io",
-        "ossrDbmsResourceId": "https://ossrdbms-aad.database.windows.net"
-    })
+        }),
+        json!({
+            "microsoftGraphResourceId": "https://graph.microsoft.com/",
+            "appInsightsResourceId": "https://api.applicationinsights.io",
+            "appInsightsTelemetryChannelResourceId": "https://dc.applicationinsights.azure.com/v2/track",
+            "attestationResourceId": "https://attest.azure.net",
+            "synapseAnalyticsResourceId": "https://dev.azuresynapse.net",
+            "logAnalyticsResourceId": "https://api.loganalytics.io",
+            "ossrDbmsResourceId": "https://ossrdbms-aad.database.windows.net"
+        }),
+    )
 }
 
 /// One cloud of the `2019-05-01` list.
 fn cloud_2019(base: &str) -> Json {
-    json!({
+    cloud(
+        base,
+        json!(format!("{base}/")),
+        json!({}),
+        json!({"gallery": "https://gallery.azure.com/"}),
+    )
+}
+
+/// The cloud object of the `2019-05-01` and later documents: what both versions have, then
+/// their own `suffixes` and top-level fields (appended, so the key order stays Azure's).
+fn cloud(base: &str, login_endpoint: Json, more_suffixes: Json, more: Json) -> Json {
+    let mut cloud = json!({
         "portal": "https://portal.azure.com",
         "authentication": {
-            "loginEndpoint": format!("{base}/"),
+            "loginEndpoint": login_endpoint,
             "audiences": audiences(base),
             "tenant": "common",
             "identityProvider": "AAD"
@@ -189,9 +186,18 @@ fn cloud_2019(base: &str) -> Json {
         "resourceManager": format!("{base}/"),
         "vmImageAliasDoc": "https://raw.githubusercontent.com/Azure/azure-rest-api-specs/master/arm-compute/quickstart-templates/aliases.json",
         "activeDirectoryDataLake": "https://datalake.azure.net/",
-        "sqlManagement": "https://management.core.windows.net:8443/",
-        "gallery": "https://gallery.azure.com/"
-    })
+        "sqlManagement": "https://management.core.windows.net:8443/"
+    });
+    append(&mut cloud["suffixes"], more_suffixes);
+    append(&mut cloud, more);
+    cloud
+}
+
+/// Adds the fields of `more` to the object `to`, after its own.
+fn append(to: &mut Json, more: Json) {
+    if let (Some(to), Json::Object(more)) = (to.as_object_mut(), more) {
+        to.extend(more);
+    }
 }
 
 /// The `2018-01-01` document.
@@ -251,5 +257,33 @@ mod tests {
         assert_eq!(shape(None), Some(Shape::V2015));
         assert_eq!(shape(Some("latest")), None);
         assert_eq!(shape(Some("2022-9-1")), None);
+    }
+
+    #[test]
+    fn documents_keep_azures_field_order() {
+        let keys = |v: &Json| v.as_object().map(|o| o.keys().cloned().collect::<Vec<_>>());
+        let v2022 = cloud_2022("https://127.0.0.1:1");
+        let top = keys(&v2022).unwrap_or_default();
+        assert_eq!(top[..3], ["portal", "authentication", "media"]);
+        assert_eq!(top.last().map(String::as_str), Some("ossrDbmsResourceId"));
+        let suffixes = keys(&v2022["suffixes"]).unwrap_or_default();
+        assert_eq!(suffixes.len(), 14);
+        assert_eq!(
+            suffixes.last().map(String::as_str),
+            Some("attestationEndpoint")
+        );
+        assert_eq!(
+            v2022["authentication"]["loginEndpoint"],
+            "https://127.0.0.1:1"
+        );
+        let v2019 = cloud_2019("https://127.0.0.1:1");
+        assert_eq!(
+            keys(&v2019).unwrap_or_default().last().map(String::as_str),
+            Some("gallery")
+        );
+        assert_eq!(
+            v2019["authentication"]["loginEndpoint"],
+            "https://127.0.0.1:1/"
+        );
     }
 }

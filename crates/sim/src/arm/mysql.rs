@@ -5,18 +5,18 @@
 //! their storage limits, server versions and SKUs, and the HA modes of the region
 //! (`ZoneRedundant` only where the region has zones). Name availability lives in
 //! [`super::names`].
+//!
+//! Everything here is computed from the region table ([`super::directory`]); an unknown region
+//! is `400 NoRegisteredProviderFound`, as the provider answers.
 
-use std::sync::Arc;
-
-use axum::Router;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Value as Json, json};
 
 use super::directory::{self, Region};
-use super::groups::ArmRequest;
+use super::request::ArmRequest;
 use crate::Sim;
-use crate::http::{arm_error, json_response};
+use crate::http::json_response;
 
 /// A flexible server SKU: name, vCores, IOPS, memory per vCore (MB).
 type Sku = (&'static str, u32, u32, u32);
@@ -83,6 +83,7 @@ pub fn ha_modes(region: &Region) -> &'static [&'static str] {
     }
 }
 
+/// One edition with its storage limits, server versions and SKUs.
 fn edition_json(name: &str, skus: &[Sku]) -> Json {
     let skus: Vec<Json> = skus
         .iter()
@@ -130,29 +131,16 @@ pub fn capabilities_json(region: &Region) -> Json {
     json!({ "value": value })
 }
 
-/// The routes (served through the shared ARM dispatcher in [`super::groups`]).
-pub fn router() -> Router<Arc<Sim>> {
-    Router::new()
-}
-
 /// `GET /subscriptions/{sub}/providers/Microsoft.DBforMySQL/locations/{loc}/capabilities`.
 pub(crate) fn capabilities(_sim: &Sim, req: &ArmRequest, location: &str) -> Response {
     match directory::region(location).filter(|r| r.is_physical()) {
         Some(r) => json_response(StatusCode::OK, capabilities_json(r)),
-        None => {
-            let locations: Vec<&str> = directory::physical_regions()
-                .map(|r| r.display_name)
-                .collect();
-            arm_error(
-                StatusCode::BAD_REQUEST,
-                "NoRegisteredProviderFound",
-                format!(
-                    "No registered resource provider found for location '{location}' and API version '{}' for type 'locations/capabilities'. The supported api-versions are '2023-12-30, 2023-06-30, 2022-01-01, 2021-05-01'. The supported locations are '{}'.",
-                    req.api_version(),
-                    locations.join(", ")
-                ),
-            )
-        }
+        None => directory::no_provider_for_location(
+            req,
+            location,
+            "locations/capabilities",
+            "2023-12-30, 2023-06-30, 2022-01-01, 2021-05-01",
+        ),
     }
 }
 

@@ -7,15 +7,16 @@
 //! Messages as Azure words them: storage ("... is not a valid storage account name ...",
 //! "The storage account named ... is already taken."), Key Vault (`VaultNameNotValid` and
 //! `VaultAlreadyExists` texts), MySQL (the 2023-12-30 `CheckNameAvailability` example shape).
+//!
+//! The checks read the state (resources, soft-deleted vaults) and the scenario, and answer a
+//! [`NameCheck`]; the handlers only turn it into each provider's response shape. A body without
+//! a `name` is ARM's `InvalidRequestContent`.
 
-use std::sync::Arc;
-
-use axum::Router;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::json;
 
-use super::groups::ArmRequest;
+use super::request::ArmRequest;
 use crate::Sim;
 use crate::faults::Scenario;
 use crate::http::json_response;
@@ -33,6 +34,7 @@ pub struct NameCheck {
 }
 
 impl NameCheck {
+    /// The name can be used.
     fn ok() -> Self {
         NameCheck {
             available: true,
@@ -41,6 +43,7 @@ impl NameCheck {
         }
     }
 
+    /// The name cannot be used, and why.
     fn no(reason: &'static str, message: String) -> Self {
         NameCheck {
             available: false,
@@ -156,56 +159,53 @@ pub fn check_mysql(state: &SimState, scenario: &Scenario, name: &str) -> NameChe
     NameCheck::ok()
 }
 
-/// The routes (served through the shared ARM dispatcher in [`super::groups`]).
-pub fn router() -> Router<Arc<Sim>> {
-    Router::new()
+/// Runs a name check on the `name` of the request body.
+fn check_body(
+    sim: &Sim,
+    req: &ArmRequest,
+    check: fn(&SimState, &Scenario, &str) -> NameCheck,
+) -> Result<NameCheck, Box<Response>> {
+    let body = req.json_object()?;
+    let name = ArmRequest::required_string(&body, "name")?;
+    let st = sim.lock_state();
+    Ok(check(&st, sim.faults.scenario(), &name))
 }
 
-fn name_of(req: &ArmRequest) -> Result<String, Box<Response>> {
-    let body = req.json_object()?;
-    ArmRequest::required_string(&body, "name")
+/// The answer of the storage and Key Vault checks: `nameAvailable`, and why not.
+fn availability(
+    sim: &Sim,
+    req: &ArmRequest,
+    check: fn(&SimState, &Scenario, &str) -> NameCheck,
+) -> Response {
+    let c = match check_body(sim, req, check) {
+        Ok(c) => c,
+        Err(r) => return *r,
+    };
+    let body = if c.available {
+        json!({"nameAvailable": true})
+    } else {
+        json!({"nameAvailable": false, "reason": c.reason, "message": c.message})
+    };
+    json_response(StatusCode::OK, body)
 }
 
 /// `POST /subscriptions/{sub}/providers/Microsoft.Storage/checkNameAvailability`.
 pub(crate) fn storage(sim: &Sim, req: &ArmRequest) -> Response {
-    let name = match name_of(req) {
-        Ok(n) => n,
-        Err(r) => return *r,
-    };
-    let st = sim.lock_state();
-    let c = check_storage(&st, sim.faults.scenario(), &name);
-    let body = if c.available {
-        json!({"nameAvailable": true})
-    } else {
-        json!({"nameAvailable": false, "reason": c.reason, "message": c.message})
-    };
-    json_response(StatusCode::OK, body)
+    availability(sim, req, check_storage)
 }
 
 /// `POST /subscriptions/{sub}/providers/Microsoft.KeyVault/checkNameAvailability`.
 pub(crate) fn keyvault(sim: &Sim, req: &ArmRequest) -> Response {
-    let name = match name_of(req) {
-        Ok(n) => n,
-        Err(r) => return *r,
-    };
-    let st = sim.lock_state();
-    let c = check_keyvault(&st, sim.faults.scenario(), &name);
-    let body = if c.available {
-        json!({"nameAvailable": true})
-    } else {
-        json!({"nameAvailable": false, "reason": c.reason, "message": c.message})
-    };
-    json_response(StatusCode::OK, body)
+    availability(sim, req, check_keyvault)
 }
 
-/// `POST .../Microsoft.DBforMySQL[/locations/{loc}]/checkNameAvailability`.
+/// `POST .../Microsoft.DBforMySQL[/locations/{loc}]/checkNameAvailability`: the same fields
+/// always present, as the MySQL provider answers.
 pub(crate) fn mysql(sim: &Sim, req: &ArmRequest, _location: Option<&str>) -> Response {
-    let name = match name_of(req) {
-        Ok(n) => n,
+    let c = match check_body(sim, req, check_mysql) {
+        Ok(c) => c,
         Err(r) => return *r,
     };
-    let st = sim.lock_state();
-    let c = check_mysql(&st, sim.faults.scenario(), &name);
     json_response(
         StatusCode::OK,
         json!({

@@ -11,19 +11,22 @@
 //!
 //! IDs are opaque to clients, shaped like ARM's: base64url of
 //! `{"jobId": "...", "jobLocation": "..."}`.
+//!
+//! Data: [`OperationsState`] in [`crate::state::SimState`], written by the handler that starts
+//! an operation (group deletion, what-if, deployment deletion, vault purge) and read by `poll`;
+//! the work itself is done by that module's `advance` when the completion time passes. A
+//! failing operation carries its ARM error and answers with it once complete; an unknown or
+//! forgotten ID is a `404`.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
-
-use axum::Router;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
+use std::collections::BTreeMap;
 use time::{Duration, OffsetDateTime};
 
-use super::groups::ArmRequest;
+use super::request::ArmRequest;
 use crate::Sim;
 use crate::http::{accepted_with_location, arm_error, arm_error_body, json_response};
 
@@ -65,6 +68,7 @@ pub struct AsyncOperation {
     pub retry_after: u64,
 }
 
+/// What `final_status` is in state files that predate it.
 fn ok_status() -> u16 {
     200
 }
@@ -202,6 +206,7 @@ pub fn job_escape(name: &str) -> String {
     out
 }
 
+/// `whatIf` -> `WhatIf`, for job IDs.
 fn upper_first(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
@@ -210,16 +215,8 @@ fn upper_first(s: &str) -> String {
     }
 }
 
-/// The routes (polling is served through the shared ARM dispatcher in [`super::groups`]).
-pub fn router() -> Router<Arc<Sim>> {
-    Router::new()
-}
-
-/// Applies what is due by `now`: Key Vault purges completing and soft-deleted vaults reaching
-/// their scheduled purge date, and forgets operations completed more than a day ago.
+/// Forgets operations completed more than a day ago (their polling URLs then answer 404).
 pub fn advance(state: &mut crate::state::SimState, now: OffsetDateTime) {
-    // SimState::advance has no Key Vault step; the vault schedule is applied here.
-    super::keyvault::advance(state, now);
     state
         .operations
         .operations

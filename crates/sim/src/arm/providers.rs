@@ -6,19 +6,21 @@
 //!
 //! A new subscription has `Microsoft.ContainerService` and `Microsoft.DBforMySQL` not
 //! registered (as fresh Azure subscriptions do), so preflight has something to fix.
+//!
+//! Data: the catalog is static ([`provider`], [`resource_type`]); registrations live in
+//! [`ProvidersState`] and settle in [`advance`]. Other modules use the catalog to know a
+//! namespace's spelling ([`super::canonical_path`]) and its types ([`super::groups`]). An
+//! unknown namespace is ARM's `404 InvalidResourceNamespace`.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
-
-use axum::Router;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
+use std::collections::BTreeMap;
 use time::OffsetDateTime;
 
 use super::directory;
-use super::groups::ArmRequest;
+use super::request::ArmRequest;
 use crate::Sim;
 use crate::http::{arm_error, json_response};
 
@@ -56,6 +58,7 @@ const TRACKED_MI: &str = "CrossResourceGroupResourceMove, CrossSubscriptionResou
 const NONE: &str = "None";
 const EXTENSION: &str = "SupportsExtension";
 
+/// A table row of [`ResourceTypeInfo`].
 const fn rt(
     resource_type: &'static str,
     api_versions: &'static [&'static str],
@@ -604,11 +607,6 @@ pub const REGISTER_SECONDS: f64 = 75.0;
 /// How long unregistering takes at speed 1 (10 s in the recording).
 pub const UNREGISTER_SECONDS: f64 = 10.0;
 
-/// The routes (served through the shared ARM dispatcher in [`super::groups`]).
-pub fn router() -> Router<Arc<Sim>> {
-    Router::new()
-}
-
 impl ProvidersState {
     /// Providers as a new subscription has them.
     pub fn new(_now: OffsetDateTime) -> Self {
@@ -729,6 +727,7 @@ pub fn provider_json(subscription_id: &str, p: &ProviderInfo, state: &str) -> Js
     })
 }
 
+/// ARM's `404 InvalidResourceNamespace`.
 fn invalid_namespace(namespace: &str) -> Response {
     arm_error(
         StatusCode::NOT_FOUND,

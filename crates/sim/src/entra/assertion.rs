@@ -4,6 +4,9 @@
 //! the client ID, and the validity window (with five minutes of clock skew).
 //!
 //! Every failure is `invalid_client` (401) with the AADSTS code Entra ID uses for it.
+//!
+//! [`verify`] gets the certificate and the accepted audiences from [`super::grants`] and returns
+//! the [`EntraError`] the token endpoint answers with; the assertion itself is never echoed.
 
 use std::sync::Arc;
 
@@ -40,10 +43,12 @@ pub struct Expected<'a> {
 
 const DOCS: &str = "Review the documentation at https://docs.microsoft.com/en-us/azure/active-directory/develop/active-directory-certificate-credentials .";
 
+/// AADSTS50027: the assertion is not a JWT.
 fn malformed() -> EntraError {
     EntraError::invalid_client(50027, "JWT token is invalid or malformed.")
 }
 
+/// A JWT part, base64url with or without padding.
 fn decode_part(s: &str) -> Option<Vec<u8>> {
     URL_SAFE_NO_PAD
         .decode(s.trim_end_matches('='))
@@ -157,7 +162,10 @@ pub fn verify(assertion: &str, expected: &Expected<'_>) -> Result<(), EntraError
     let seconds = |v: &Json| v.as_i64().or_else(|| v.as_f64().map(|f| f.floor() as i64));
     let exp = claims.get("exp").and_then(seconds).ok_or_else(malformed)?;
     let nbf = claims.get("nbf").and_then(seconds);
-    if expected.now > exp + SKEW || nbf.is_some_and(|nbf| nbf > expected.now + SKEW) {
+    // `exp` is the client's number: saturate rather than overflow on absurd values.
+    if expected.now > exp.saturating_add(SKEW)
+        || nbf.is_some_and(|nbf| nbf > expected.now.saturating_add(SKEW))
+    {
         let when = |t: i64| {
             time::OffsetDateTime::from_unix_timestamp(t)
                 .map(super::error::ests_timestamp)

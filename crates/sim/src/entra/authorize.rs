@@ -7,6 +7,9 @@
 //! or app, a redirect URI that is not a loopback URL) there is nothing to redirect to, so the
 //! answer is Entra ID's error page; after that, errors go back to the app as `error`,
 //! `error_description` and `error_uri` on the redirect.
+//!
+//! A valid request stores an [`AuthCode`] (and a browser session) in the sign-in store, which
+//! [`super::grants`] redeems; nothing else is written.
 
 use std::collections::HashMap;
 

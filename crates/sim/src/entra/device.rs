@@ -6,6 +6,11 @@
 //! The response follows Entra ID: `device_code`, a 9-character `user_code`, `verification_uri`,
 //! `expires_in` 900, `interval` 5 and the same `message` wording ("To sign in, use a web browser
 //! to open the page ... and enter the code ... to authenticate.").
+//!
+//! Data: the flow lives in the sign-in store ([`super::store::DeviceFlow`]); [`decide`] moves
+//! it to approved or declined, and [`super::grants`] redeems it. The page reports unknown,
+//! expired or already decided codes in words; `/_sim/device/approve` answers them as JSON
+//! errors with `404`, `410` and `409`.
 
 use std::collections::HashMap;
 
@@ -38,6 +43,7 @@ pub async fn devicecode(
     }
 }
 
+/// Checks the request and starts a device flow; the response body.
 fn start(
     ctx: &Ctx,
     tenant: &str,
@@ -147,6 +153,7 @@ pub async fn verification_page(ctx: Ctx, Query(q): Query<HashMap<String, String>
     code_form(&ctx, &prefill, None, StatusCode::OK)
 }
 
+/// The "Enter code" page, with an error and the code typed so far.
 fn code_form(ctx: &Ctx, prefill: &str, error: Option<&str>, status: StatusCode) -> Response {
     let error = error
         .map(|e| format!("<p id=\"error\" role=\"alert\">{}</p>", escape_html(e)))

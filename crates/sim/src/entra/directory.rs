@@ -1,6 +1,9 @@
 //! Who exists in the simulated directory: tenants (as a request path names them), the apps that
 //! may sign in (the service principal and Microsoft's public first-party clients), the user,
 //! and the resources tokens can be requested for (scopes).
+//!
+//! Everything here is derived from the [`crate::Identity`]: nothing is stored. Lookups that fail
+//! are the [`EntraError`]s Entra ID answers with (unknown tenant, app or scope).
 
 use std::collections::BTreeSet;
 
@@ -253,6 +256,7 @@ struct KnownResource {
     default_permission: &'static str,
 }
 
+/// The resources tokens can be asked for, and the permission `.default` stands for in each.
 fn known_resources(sim: &Sim) -> Vec<KnownResource> {
     let base = sim.base_url.trim_end_matches('/').to_ascii_lowercase();
     let mut out = vec![KnownResource {
@@ -462,6 +466,7 @@ impl Scopes {
     }
 }
 
+/// AADSTS70011: a scope that names no known resource.
 fn invalid_scope(item: &str) -> EntraError {
     EntraError::bad_request(
         "invalid_scope",

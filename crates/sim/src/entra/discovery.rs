@@ -5,6 +5,10 @@
 //! `login.microsoftonline.com/organizations/v2.0/.well-known/openid-configuration` and its
 //! `discovery/v2.0/keys`), with every endpoint the simulator serves pointing at the simulator.
 //! Endpoints it does not serve (Graph's userinfo) keep Azure's values.
+//!
+//! These endpoints read the identity and the signing key; only logout writes (it ends the
+//! browser session in the sign-in store). A key that cannot be made is Entra ID's server
+//! error.
 
 use std::collections::HashMap;
 
@@ -131,11 +135,13 @@ pub async fn instance(ctx: Ctx, Query(q): Query<HashMap<String, String>>) -> Res
     )
 }
 
+/// AADSTS50049: an authority that is not the simulator.
 fn invalid_instance(ctx: &Ctx) -> Response {
     EntraError::bad_request("invalid_instance", 50049, "Unknown or invalid instance.")
         .json(&ctx.err)
 }
 
+/// AADSTS50000, `temporarily_unavailable`.
 fn server_error(ctx: &Ctx) -> Response {
     EntraError {
         status: StatusCode::INTERNAL_SERVER_ERROR,

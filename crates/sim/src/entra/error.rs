@@ -7,12 +7,16 @@
 //! 2022-08-25 09:34:07Z","error_codes":[70016],"timestamp":"2022-08-25 09:34:07Z","trace_id":
 //! "...","correlation_id":"...","error_uri":"https://login.microsoftonline.com/error?code=70016"}`
 //! and the sample in Microsoft's "Microsoft Entra authentication and authorization error codes").
+//!
+//! Every Entra ID handler returns [`EntraError`] for a refusal and renders it here, as JSON,
+//! as the HTML page, or as redirect parameters, with the request's [`ErrorContext`]. Messages
+//! never carry a secret, code or token.
 
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use crate::http::{RequestId, set_header};
+use crate::http::{RequestId, set_header, set_no_cache_headers};
 
 /// What an Entra ID error says. Messages never contain a secret, code or token.
 #[derive(Clone, Debug)]
@@ -169,15 +173,7 @@ pub fn ests_timestamp(t: time::OffsetDateTime) -> String {
 
 /// The headers Entra ID puts on its JSON responses.
 pub fn entra_headers(h: &mut HeaderMap, ctx: &ErrorContext) {
-    set_header(h, "cache-control", "no-store, no-cache");
-    set_header(h, "pragma", "no-cache");
-    set_header(h, "expires", "-1");
-    set_header(
-        h,
-        "strict-transport-security",
-        "max-age=31536000; includeSubDomains",
-    );
-    set_header(h, "x-content-type-options", "nosniff");
+    set_no_cache_headers(h, "no-store, no-cache");
     set_header(h, "x-ms-ests-server", "2.1.0 - LANDFALLSIM");
     set_header(h, "client-request-id", &ctx.correlation_id);
     if h.get("content-type")

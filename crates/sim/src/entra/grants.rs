@@ -13,6 +13,12 @@
 //!
 //! Responses and errors are in Entra ID's shape; AADSTS codes are those Entra ID documents or
 //! returns for each failure.
+//!
+//! Data: codes, refresh tokens and device flows come from the sign-in store
+//! ([`super::store`], through [`crate::entra::tokens::TokenKeys::store`]) and issued refresh
+//! tokens go back into it; the client secret and certificate come from the
+//! [`crate::Identity`]. Every refusal is an [`EntraError`], rendered as Entra ID's JSON by the
+//! handler; no message quotes a secret, code or token.
 
 use std::collections::HashMap;
 
@@ -24,7 +30,6 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde_json::{Value as Json, json};
 use sha2::Digest as _;
-use time::OffsetDateTime;
 
 use super::Ctx;
 use super::assertion::{self, JWT_BEARER};
@@ -36,6 +41,7 @@ use super::store::{
     CODE_LIFETIME, DEVICE_POLL_INTERVAL, DeviceState, REFRESH_INACTIVITY, UserGrant,
 };
 use super::tokens::{self, UserTokenRequest};
+use crate::http::rfc3339;
 
 /// The device code grant type.
 pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
@@ -81,6 +87,7 @@ enum ClientAuth {
     Certificate,
 }
 
+/// A non-empty form parameter.
 fn param<'a>(form: &'a HashMap<String, String>, name: &str) -> Option<&'a str> {
     form.get(name).map(String::as_str).filter(|v| !v.is_empty())
 }
@@ -119,6 +126,7 @@ fn secrets_equal(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// Authenticates the client and runs the grant; `Ok(None)` when a token cannot be signed.
 async fn handle(
     ctx: &Ctx,
     tenant: &str,
@@ -182,11 +190,18 @@ async fn handle(
         }
     };
 
+    let user = UserGrantRequest {
+        ctx,
+        tp: &tp,
+        client: &client,
+        client_id: &client_id,
+        form,
+    };
     match grant_type {
         "client_credentials" => client_credentials(ctx, &tp, &client, auth, form),
-        "authorization_code" => authorization_code(ctx, &tp, &client, &client_id, form),
-        "refresh_token" => refresh_token(ctx, &tp, &client, &client_id, form),
-        DEVICE_CODE_GRANT | "device_code" => device_code(ctx, &tp, &client, &client_id, form),
+        "authorization_code" => authorization_code(&user),
+        "refresh_token" => refresh_token(&user),
+        DEVICE_CODE_GRANT | "device_code" => device_code(&user),
         other => Err(EntraError::bad_request(
             "unsupported_grant_type",
             70003,
@@ -214,6 +229,8 @@ fn token_endpoints(ctx: &Ctx, tenant: &str, tp: &TenantPath) -> Vec<String> {
     out
 }
 
+/// The app-only token of the service principal (secret or certificate), for a
+/// `/.default` scope at a tenant-specific authority.
 fn client_credentials(
     ctx: &Ctx,
     tp: &TenantPath,
@@ -276,48 +293,76 @@ fn client_credentials(
     })))
 }
 
-/// The scopes a delegated token is issued for: the request's, else the grant's. OIDC scopes
-/// asked at sign-in carry over (MSAL repeats them anyway).
-fn delegated_scopes(
-    ctx: &Ctx,
-    tp: &TenantPath,
-    grant: &UserGrant,
-    form: &HashMap<String, String>,
-) -> Result<Scopes, EntraError> {
-    let sim = &ctx.sim;
-    let display = tp.display(&sim.options.identity);
-    let original = Scopes::parse(sim, display, &grant.scope)?;
-    let mut scopes = match param(form, "scope") {
-        Some(s) => Scopes::parse(sim, display, s)?,
-        None => original.clone(),
-    };
-    scopes.openid |= original.openid;
-    scopes.offline_access |= original.offline_access;
-    scopes.profile |= original.profile;
-    scopes.email |= original.email;
-    Ok(scopes)
+/// What the grants that issue the user's tokens (authorization code, refresh token, device
+/// code) share: the request and the app it comes from.
+struct UserGrantRequest<'a> {
+    ctx: &'a Ctx,
+    tp: &'a TenantPath,
+    client: &'a Client,
+    client_id: &'a str,
+    form: &'a HashMap<String, String>,
 }
 
+impl UserGrantRequest<'_> {
+    /// A non-empty form parameter.
+    fn param(&self, name: &str) -> Option<&str> {
+        param(self.form, name)
+    }
+
+    /// A parameter the grant cannot do without (AADSTS900144 when missing).
+    fn required(&self, name: &str) -> Result<&str, EntraError> {
+        self.param(name).ok_or_else(|| EntraError::missing(name))
+    }
+
+    /// The scopes a delegated token is issued for: the request's, else the grant's. OIDC
+    /// scopes asked at sign-in carry over (MSAL repeats them anyway).
+    fn scopes(&self, grant: &UserGrant) -> Result<Scopes, EntraError> {
+        let sim = &self.ctx.sim;
+        let display = self.tp.display(&sim.options.identity);
+        let original = Scopes::parse(sim, display, &grant.scope)?;
+        let mut scopes = match self.param("scope") {
+            Some(s) => Scopes::parse(sim, display, s)?,
+            None => original.clone(),
+        };
+        scopes.openid |= original.openid;
+        scopes.offline_access |= original.offline_access;
+        scopes.profile |= original.profile;
+        scopes.email |= original.email;
+        Ok(scopes)
+    }
+
+    /// The token response for `grant`, with a refresh token when `offline_access` is granted.
+    fn issue(&self, grant: &UserGrant) -> Result<Option<Json>, EntraError> {
+        let scopes = self.scopes(grant)?;
+        Ok(tokens::user_token_response(
+            &self.ctx.sim,
+            &UserTokenRequest {
+                grant,
+                scopes: &scopes,
+                client: self.client,
+                client_info: self.param("client_info") == Some("1"),
+                refresh: scopes.offline_access,
+            },
+        ))
+    }
+}
+
+/// An `invalid_grant` error.
 fn invalid_grant(code: u32, message: impl Into<String>) -> EntraError {
     EntraError::bad_request("invalid_grant", code, message)
 }
 
+/// AADSTS9002313: an unknown code or token, told apart from nothing else.
 fn malformed_grant() -> EntraError {
     invalid_grant(9002313, "Invalid request. Request is malformed or invalid.")
 }
 
-fn authorization_code(
-    ctx: &Ctx,
-    tp: &TenantPath,
-    client: &Client,
-    client_id: &str,
-    form: &HashMap<String, String>,
-) -> Result<Option<Json>, EntraError> {
-    let sim = &ctx.sim;
+/// Redeems an authorization code once, checking client, tenant, redirect URI and PKCE.
+fn authorization_code(req: &UserGrantRequest<'_>) -> Result<Option<Json>, EntraError> {
+    let (sim, tp, client_id) = (&req.ctx.sim, req.tp, req.client_id);
     let identity = &sim.options.identity;
-    let code = param(form, "code").ok_or_else(|| EntraError::missing("code"))?;
-    let redirect_uri =
-        param(form, "redirect_uri").ok_or_else(|| EntraError::missing("redirect_uri"))?;
+    let code = req.required("code")?;
+    let redirect_uri = req.required("redirect_uri")?;
     let now = sim.now();
     let grant = {
         let mut store = sim.tokens.store();
@@ -364,7 +409,7 @@ fn authorization_code(
             ));
         }
         if let Some((challenge, method)) = &entry.challenge {
-            let Some(verifier) = param(form, "code_verifier") else {
+            let Some(verifier) = req.param("code_verifier") else {
                 return Err(invalid_grant(
                     50148,
                     "The code_verifier does not match the code_challenge supplied in the authorization request for PKCE.",
@@ -385,28 +430,13 @@ fn authorization_code(
         entry.redeemed = true;
         entry.grant.clone()
     };
-    let scopes = delegated_scopes(ctx, tp, &grant, form)?;
-    Ok(tokens::user_token_response(
-        sim,
-        &UserTokenRequest {
-            grant: &grant,
-            scopes: &scopes,
-            client,
-            client_info: param(form, "client_info") == Some("1"),
-            refresh: scopes.offline_access,
-        },
-    ))
+    req.issue(&grant)
 }
 
-fn refresh_token(
-    ctx: &Ctx,
-    tp: &TenantPath,
-    client: &Client,
-    client_id: &str,
-    form: &HashMap<String, String>,
-) -> Result<Option<Json>, EntraError> {
-    let sim = &ctx.sim;
-    let token = param(form, "refresh_token").ok_or_else(|| EntraError::missing("refresh_token"))?;
+/// Redeems a refresh token (for the app or its family, at any tenant of the user).
+fn refresh_token(req: &UserGrantRequest<'_>) -> Result<Option<Json>, EntraError> {
+    let (sim, tp, client_id) = (&req.ctx.sim, req.tp, req.client_id);
+    let token = req.required("refresh_token")?;
     let now = sim.now();
     let stored = {
         let store = sim.tokens.store();
@@ -436,8 +466,10 @@ fn refresh_token(
         grant.tenant_id = id.clone();
         grant.tenant_segment = id.clone();
     }
-    let scopes = delegated_scopes(ctx, tp, &grant, form)?;
-    if let Some(s) = param(form, "scope") {
+    // The scopes are computed from the grant as stored; the refresh token issued now
+    // remembers the scope of this request.
+    let scopes = req.scopes(&grant)?;
+    if let Some(s) = req.param("scope") {
         grant.scope = s.to_owned();
     }
     Ok(tokens::user_token_response(
@@ -445,23 +477,18 @@ fn refresh_token(
         &UserTokenRequest {
             grant: &grant,
             scopes: &scopes,
-            client,
-            client_info: param(form, "client_info") == Some("1"),
+            client: req.client,
+            client_info: req.param("client_info") == Some("1"),
             refresh: true,
         },
     ))
 }
 
-fn device_code(
-    ctx: &Ctx,
-    tp: &TenantPath,
-    client: &Client,
-    client_id: &str,
-    form: &HashMap<String, String>,
-) -> Result<Option<Json>, EntraError> {
-    let sim = &ctx.sim;
+/// Polls a device flow: pending, slow down, declined, expired or the tokens.
+fn device_code(req: &UserGrantRequest<'_>) -> Result<Option<Json>, EntraError> {
+    let (sim, tp, client_id) = (&req.ctx.sim, req.tp, req.client_id);
     let identity = &sim.options.identity;
-    let code = param(form, "device_code").ok_or_else(|| EntraError::missing("device_code"))?;
+    let code = req.required("device_code")?;
     let now = sim.now();
     let bad_code = || {
         EntraError::bad_request(
@@ -533,22 +560,7 @@ fn device_code(
         flow.state = DeviceState::Redeemed;
         flow.grant.clone()
     };
-    let scopes = delegated_scopes(ctx, tp, &grant, form)?;
-    Ok(tokens::user_token_response(
-        sim,
-        &UserTokenRequest {
-            grant: &grant,
-            scopes: &scopes,
-            client,
-            client_info: param(form, "client_info") == Some("1"),
-            refresh: scopes.offline_access,
-        },
-    ))
-}
-
-fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
+    req.issue(&grant)
 }
 
 #[cfg(test)]

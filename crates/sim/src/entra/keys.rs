@@ -5,6 +5,9 @@
 //! RSA key generation is slow in a debug build, so the signing key is generated once per process
 //! at first use ([`signing_key`]); async callers go through [`signing_key_async`], which moves the
 //! work off the runtime's threads.
+//!
+//! Errors are plain strings (they only reach a log line or a `None`): a key or certificate that
+//! cannot be made or read. No private key ever appears in them, or in `Debug`.
 
 use std::sync::OnceLock;
 
@@ -93,6 +96,7 @@ impl KeyMaterial {
         Ok(material)
     }
 
+    /// The material of a key and certificate, with the forms the signers and JWKS need.
     fn assemble(
         key: &rsa::RsaPrivateKey,
         private_key_pem: String,

@@ -94,8 +94,8 @@ impl DeviceFlow {
     }
 }
 
-/// All of it.
-#[derive(Debug, Default)]
+/// All of it. Its `Debug` shows counts only: the map keys are codes and tokens.
+#[derive(Default)]
 pub struct Store {
     /// Authorization codes by code.
     pub codes: HashMap<String, AuthCode>,
@@ -105,6 +105,17 @@ pub struct Store {
     pub devices: HashMap<String, DeviceFlow>,
     /// Browser sessions by cookie value.
     pub sessions: HashMap<String, OffsetDateTime>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("codes", &self.codes.len())
+            .field("refresh_tokens", &self.refresh_tokens.len())
+            .field("devices", &self.devices.len())
+            .field("sessions", &self.sessions.len())
+            .finish()
+    }
 }
 
 impl Store {

@@ -6,6 +6,11 @@
 //! `{authority}/{tenant}/`), as Entra ID issues for Resource Manager; ID tokens are v2 tokens.
 //! Lifetimes come from [`crate::Scenario::token_lifetime_seconds`] and are measured by the
 //! simulator's clock, so a test moving a [`crate::ManualClock`] can expire them.
+//!
+//! Data and errors: [`TokenKeys`] owns the in-memory sign-in [`Store`]; the grants sign through
+//! it and ARM's middleware verifies through [`TokenKeys::verify_arm`], whose [`TokenError`]
+//! becomes ARM's `401` with the matching code. A signing key that cannot be made makes issuing
+//! return `None`, which the token endpoint reports as Entra ID's server error.
 
 use std::sync::{Mutex, MutexGuard, OnceLock};
 

@@ -6,6 +6,11 @@
 //! planned with landfall-template in a [`DeploymentContext`] built from the target, then
 //! planned again with a resolver that knows what the created resources will look like, so
 //! `reference()` and `list*()` in properties and outputs get real values.
+//!
+//! Errors: everything that refuses a request is an [`ArmError`] (status and ARM's error body),
+//! from the body reader, the name rules, the template ([`template_error`]) and preflight; the
+//! deployments handlers return it as the response. Nothing here touches the state: a
+//! [`Submission`] reads what exists and returns the records for the handler to store.
 
 use std::collections::HashMap;
 
@@ -23,9 +28,9 @@ use landfall_template::value::get_ci;
 use landfall_template::{ErrorCode, Plan, PlannedResource, Template, TemplateError, Value};
 
 use super::runtime::{self, RuntimeContext, RuntimeResolver};
-use super::{preflight, schedule, text, whatif};
+use super::{preflight, render, schedule, text, whatif};
 use crate::arm::deployments::{Deployment, Failure, Operation};
-use crate::arm::groups::{GroupsState, ResourceGroup};
+use crate::arm::groups::{GroupsState, ResourceGroup, group_id};
 use crate::http::{Caller, arm_error_body};
 use crate::{Identity, Sim};
 
@@ -130,7 +135,7 @@ fn what_is_at(path: &str) -> String {
 }
 
 /// A deployment request body, read.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct DeploymentRequest {
     /// `location` (subscription-scope deployments).
     pub location: Option<String>,
@@ -146,6 +151,17 @@ pub struct DeploymentRequest {
     pub template_hash: String,
     /// Parameter values.
     pub parameters: Parameters,
+}
+
+impl std::fmt::Debug for DeploymentRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Parameter values stay out: secure ones among them are secrets.
+        f.debug_struct("DeploymentRequest")
+            .field("location", &self.location)
+            .field("mode", &self.mode)
+            .field("template_hash", &self.template_hash)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Reads a PUT/validate/what-if body, with ARM's errors for what it cannot accept.
@@ -263,6 +279,7 @@ pub fn parse_request(body: &[u8]) -> Result<DeploymentRequest, ArmError> {
     })
 }
 
+/// A property of the request body, its name compared case-insensitively as ARM does.
 fn root_prop<'a>(
     o: &'a landfall_template::value::Object,
     key: &str,
@@ -346,6 +363,8 @@ pub struct Submission<'a> {
 }
 
 impl Submission<'_> {
+    /// The template functions' view of the deployment (`resourceGroup()`, `subscription()`,
+    /// `deployment()`, `utcNow()`...); `seed` makes `newGuid()` repeatable for one submission.
     fn context(&self, seed: u64) -> DeploymentContext {
         let t = self.target;
         let (scope, resource_group, mut location) = match &t.group {
@@ -389,6 +408,7 @@ impl Submission<'_> {
         }
     }
 
+    /// Plans the template with `resolver` answering `reference()` and `list*()`.
     fn plan(
         &self,
         ctx: &DeploymentContext,
@@ -398,6 +418,7 @@ impl Submission<'_> {
             .map_err(|e| template_error(&e))
     }
 
+    /// The ID of this submission's `operationStatuses` resource.
     fn status_id(&self) -> String {
         text::status_id(&[
             &self.target.deployment_id(),
@@ -406,6 +427,7 @@ impl Submission<'_> {
         ])
     }
 
+    /// What the computed values of created resources depend on besides the resources.
     fn runtime_context(&self) -> RuntimeContext {
         RuntimeContext {
             tenant_id: self.identity.tenant_id.clone(),
@@ -472,7 +494,7 @@ impl Submission<'_> {
                 continue;
             };
             let sub = r.id.split('/').nth(2).unwrap_or_default();
-            let id = format!("/subscriptions/{sub}/resourceGroups/{rg}");
+            let id = group_id(sub, &rg);
             if self.groups.group(&id).is_none()
                 && !created.contains(&id.to_ascii_lowercase())
                 && !missing.iter().any(|m| m.eq_ignore_ascii_case(&rg))
@@ -519,7 +541,7 @@ impl Submission<'_> {
                 .collect::<Vec<_>>()
                 .into(),
         );
-        Ok(envelope(
+        Ok(render::envelope(
             &self.target.deployment_id(),
             &self.target.name,
             self.req
@@ -572,8 +594,12 @@ impl Submission<'_> {
             {
                 Ok(p) => plan = p,
                 Err(e) => {
+                    // Only where, never the message: it may quote parameter values, secure
+                    // ones included.
                     tracing::debug!(
-                        "planning with runtime values failed, keeping the offline plan: {e}"
+                        code = ?e.code,
+                        path = e.path.as_deref().unwrap_or(""),
+                        "planning with runtime values failed, keeping the offline plan"
                     );
                     break;
                 }
@@ -641,31 +667,10 @@ pub fn speed(sim: &Sim) -> f64 {
     if s.is_finite() && s > 0.0 { s } else { 1.0 }
 }
 
+/// True for a nested deployment (`Microsoft.Resources/deployments`).
 fn is_deployment(r: &PlannedResource) -> bool {
     r.resource_type
         .eq_ignore_ascii_case("Microsoft.Resources/deployments")
-}
-
-/// `{id, name, type, location?, tags?, properties}`.
-pub fn envelope(
-    id: &str,
-    name: &str,
-    location: Option<&str>,
-    tags: Option<&Map<String, Json>>,
-    props: Map<String, Json>,
-) -> Json {
-    let mut o = Map::new();
-    o.insert("id".into(), id.into());
-    o.insert("name".into(), name.into());
-    o.insert("type".into(), "Microsoft.Resources/deployments".into());
-    if let Some(l) = location {
-        o.insert("location".into(), l.into());
-    }
-    if let Some(t) = tags {
-        o.insert("tags".into(), Json::Object(t.clone()));
-    }
-    o.insert("properties".into(), Json::Object(props));
-    Json::Object(o)
 }
 
 /// The conflict error a provider gives when a globally unique name is taken.

@@ -8,6 +8,9 @@
 //! "Preflight validation check for resource(s) for container service ...", "The VM size of
 //! AgentPoolProfile:... is not allowed", SkuNotAvailable); the policy shape is ARM's
 //! `RequestDisallowedByPolicy` with `PolicyViolation` additional info.
+//!
+//! Pure functions of the plan and the scenario: they return the error details, and
+//! [`super::engine`] wraps them in ARM's envelope.
 
 use std::collections::BTreeMap;
 
@@ -16,6 +19,7 @@ use serde_json::{Value as Json, json};
 use landfall_template::hash::guid;
 use landfall_template::{Plan, PlannedResource};
 
+use crate::arm::directory::normalize_location;
 use crate::faults::Scenario;
 
 /// A VM size's vCPUs and the quota family it counts against (`Standard_D4s_v3` -> 4,
@@ -72,15 +76,13 @@ struct Compute {
     location: String,
 }
 
-fn norm_location(l: &str) -> String {
-    l.to_ascii_lowercase().replace(' ', "")
-}
-
+/// A string property, if it is one.
 fn text(v: Option<&landfall_template::Value>) -> Option<String> {
     v.and_then(landfall_template::Value::as_str)
         .map(str::to_owned)
 }
 
+/// Availability zones as strings (templates give them as numbers or strings).
 fn zones_of(v: Option<&landfall_template::Value>) -> Vec<String> {
     v.and_then(landfall_template::Value::as_array)
         .map(|a| {
@@ -94,6 +96,27 @@ fn zones_of(v: Option<&landfall_template::Value>) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// An AKS node pool from its profile (an `agentPoolProfiles` entry, or the properties of an
+/// `agentPools` child resource: the same fields); none without a `vmSize`.
+fn agent_pool(
+    resource: usize,
+    pool: Option<String>,
+    profile: &landfall_template::Value,
+    location: String,
+) -> Option<Compute> {
+    Some(Compute {
+        resource,
+        pool,
+        size: text(profile.get("vmSize"))?,
+        count: profile
+            .get("count")
+            .and_then(landfall_template::Value::as_int)
+            .unwrap_or(1),
+        zones: zones_of(profile.get("availabilityZones")),
+        location,
+    })
+}
+
 /// The compute a plan asks for: AKS node pools (inline and as child resources) and VMs.
 fn compute_of(plan: &Plan) -> Vec<Compute> {
     let mut out = Vec::new();
@@ -103,47 +126,24 @@ fn compute_of(plan: &Plan) -> Vec<Compute> {
             .location
             .as_ref()
             .and_then(landfall_template::Value::as_str)
-            .map(norm_location)
+            .map(normalize_location)
             .unwrap_or_default();
         let p = &r.properties;
         match ty.as_str() {
             "microsoft.containerservice/managedclusters" => {
-                for pool in p
+                let profiles = p
                     .get("agentPoolProfiles")
                     .and_then(landfall_template::Value::as_array)
                     .into_iter()
-                    .flatten()
-                {
-                    let Some(size) = text(pool.get("vmSize")) else {
-                        continue;
-                    };
-                    out.push(Compute {
-                        resource: i,
-                        pool: text(pool.get("name")),
-                        size,
-                        count: pool
-                            .get("count")
-                            .and_then(landfall_template::Value::as_int)
-                            .unwrap_or(1),
-                        zones: zones_of(pool.get("availabilityZones")),
-                        location: location.clone(),
-                    });
+                    .flatten();
+                for pool in profiles {
+                    let name = text(pool.get("name"));
+                    out.extend(agent_pool(i, name, pool, location.clone()));
                 }
             }
             "microsoft.containerservice/managedclusters/agentpools" => {
-                if let Some(size) = text(p.get("vmSize")) {
-                    out.push(Compute {
-                        resource: i,
-                        pool: r.name.rsplit('/').next().map(str::to_owned),
-                        size,
-                        count: p
-                            .get("count")
-                            .and_then(landfall_template::Value::as_int)
-                            .unwrap_or(1),
-                        zones: zones_of(p.get("availabilityZones")),
-                        location: String::new(),
-                    });
-                }
+                let name = r.name.rsplit('/').next().map(str::to_owned);
+                out.extend(agent_pool(i, name, p, String::new()));
             }
             "microsoft.compute/virtualmachines" => {
                 if let Some(size) = text(p.get("hardwareProfile").and_then(|h| h.get("vmSize"))) {
@@ -171,18 +171,20 @@ fn compute_of(plan: &Plan) -> Vec<Compute> {
             .and_then(|id| plan.resource(&id))
             .and_then(|r| r.location.as_ref())
             .and_then(landfall_template::Value::as_str)
-            .map(norm_location)
+            .map(normalize_location)
             .unwrap_or_default();
     }
     out
 }
 
+/// True for an AKS cluster or one of its node pools.
 fn is_aks(r: &PlannedResource) -> bool {
     r.resource_type
         .to_ascii_lowercase()
         .starts_with("microsoft.containerservice/managedclusters")
 }
 
+/// The AKS cluster a cluster or node pool resource belongs to, as AKS names it in errors.
 fn cluster_name(r: &PlannedResource) -> String {
     r.name.split('/').next().unwrap_or(&r.name).to_owned()
 }
@@ -195,7 +197,7 @@ pub fn check(plan: &Plan, scenario: &Scenario, subscription_id: &str) -> Vec<Jso
     for c in &computes {
         let r = &plan.resources[c.resource];
         for restriction in &scenario.unavailable_skus {
-            if norm_location(&restriction.location) != c.location
+            if normalize_location(&restriction.location) != c.location
                 || !restriction.sku.eq_ignore_ascii_case(&c.size)
             {
                 continue;
@@ -245,7 +247,7 @@ pub fn check(plan: &Plan, scenario: &Scenario, subscription_id: &str) -> Vec<Jso
         }
     }
     for q in &scenario.quotas {
-        let key = (norm_location(&q.location), q.name.to_ascii_lowercase());
+        let key = (normalize_location(&q.location), q.name.to_ascii_lowercase());
         let Some(&(required, resource)) = need.get(&key) else {
             continue;
         };

@@ -5,6 +5,8 @@
 //! with `DeploymentCleanup` and `EvaluateDeploymentOutput`),
 //! samples_testDeployUsingARMTemplateWithDeploymentOperations.json (running and failed
 //! operations, `statusMessage`), recordings/azd/*.yaml (outputs, secure parameters).
+//!
+//! Pure functions of a stored deployment and a moment: nothing is written, nothing fails.
 
 use std::collections::HashMap;
 
@@ -140,17 +142,28 @@ pub fn deployment_json(d: &Deployment, root: &Deployment, now: OffsetDateTime) -
     {
         p.insert("error".into(), e.clone());
     }
+    envelope(&d.id, &d.name, d.location.as_deref(), d.tags.as_ref(), p)
+}
+
+/// A deployment as ARM shows it: `{id, name, type, location?, tags?, properties}`.
+pub fn envelope(
+    id: &str,
+    name: &str,
+    location: Option<&str>,
+    tags: Option<&Map<String, Json>>,
+    props: Map<String, Json>,
+) -> Json {
     let mut o = Map::new();
-    o.insert("id".into(), d.id.clone().into());
-    o.insert("name".into(), d.name.clone().into());
+    o.insert("id".into(), id.into());
+    o.insert("name".into(), name.into());
     o.insert("type".into(), "Microsoft.Resources/deployments".into());
-    if let Some(l) = &d.location {
-        o.insert("location".into(), l.clone().into());
+    if let Some(l) = location {
+        o.insert("location".into(), l.into());
     }
-    if let Some(t) = &d.tags {
+    if let Some(t) = tags {
         o.insert("tags".into(), Json::Object(t.clone()));
     }
-    o.insert("properties".into(), Json::Object(p));
+    o.insert("properties".into(), Json::Object(props));
     Json::Object(o)
 }
 
@@ -163,6 +176,7 @@ pub fn status_json(d: &Deployment, now: OffsetDateTime) -> Json {
     }
 }
 
+/// Operation `i` of the schedule as ARM lists it at `now`; none before it starts.
 fn operation_json(
     d: &Deployment,
     ops: &[Operation],

@@ -4,6 +4,11 @@
 //! Every computed value is derived from the resource ID, so redeploying the same resource
 //! gives the same values, before and after a restart. [`RuntimeResolver`] answers the
 //! template functions that read live state (`reference()`, `list*()`) from these values.
+//!
+//! Used twice: at submission, to put the finished resource into each operation
+//! ([`resource_json`]), and when the operation ends, to store it in
+//! [`crate::arm::groups::GroupsState`] ([`to_resource`]). Secret values (Key Vault secrets) are
+//! left out, as ARM leaves them out.
 
 use std::collections::HashMap;
 
@@ -14,6 +19,7 @@ use sha2::{Digest, Sha256};
 use landfall_template::hash::{guid, murmur64};
 use landfall_template::{PlannedResource, Resolver, Value};
 
+use crate::arm::directory::normalize_location;
 use crate::arm::groups::{GroupsState, Resource};
 
 /// What a resource's computed values depend on besides the resource itself.
@@ -28,14 +34,8 @@ pub struct RuntimeContext {
 /// The resource as ARM will return it, from its plan: `{id, name, type, apiVersion, location,
 /// tags, sku, kind, identity, ..., properties}` with the computed values filled in.
 pub fn resource_json(r: &PlannedResource, ctx: &RuntimeContext) -> Json {
-    let mut o = Map::new();
-    o.insert("id".into(), r.id.clone().into());
-    o.insert("name".into(), r.name.clone().into());
-    o.insert("type".into(), r.resource_type.clone().into());
-    o.insert("apiVersion".into(), r.api_version.clone().into());
-    if let Some(l) = &r.location {
-        o.insert("location".into(), l.to_json());
-    }
+    let location = r.location.as_ref().map(Value::to_json);
+    let mut o = envelope(&r.id, &r.name, &r.resource_type, &r.api_version, location);
     for (k, v) in &r.extra {
         if !o.contains_key(k.as_str()) {
             o.insert(k.clone(), v.to_json());
@@ -49,6 +49,26 @@ pub fn resource_json(r: &PlannedResource, ctx: &RuntimeContext) -> Json {
     let mut v = Json::Object(o);
     complete(&mut v, ctx);
     v
+}
+
+/// `{id, name, type, apiVersion, location?}`: how a resource in `reference(..., 'Full')`
+/// shape starts.
+fn envelope(
+    id: &str,
+    name: &str,
+    resource_type: &str,
+    api_version: &str,
+    location: Option<Json>,
+) -> Map<String, Json> {
+    let mut o = Map::new();
+    o.insert("id".into(), id.into());
+    o.insert("name".into(), name.into());
+    o.insert("type".into(), resource_type.into());
+    o.insert("apiVersion".into(), api_version.into());
+    if let Some(l) = location {
+        o.insert("location".into(), l);
+    }
+    o
 }
 
 /// The resource as the generic resource API stores it.
@@ -88,14 +108,8 @@ pub fn to_resource(
 
 /// A stored resource in the shape `reference(id, api, 'Full')` returns.
 pub fn stored_json(r: &Resource) -> Json {
-    let mut o = Map::new();
-    o.insert("id".into(), r.id.clone().into());
-    o.insert("name".into(), r.name.clone().into());
-    o.insert("type".into(), r.resource_type.clone().into());
-    o.insert("apiVersion".into(), r.api_version.clone().into());
-    if let Some(l) = &r.location {
-        o.insert("location".into(), l.clone().into());
-    }
+    let location = r.location.clone().map(Json::from);
+    let mut o = envelope(&r.id, &r.name, &r.resource_type, &r.api_version, location);
     if !r.tags.is_empty() {
         o.insert("tags".into(), Json::Object(r.tags.clone()));
     }
@@ -117,22 +131,21 @@ fn id_guid(id: &str, salt: &str) -> String {
     guid(&[&id.to_ascii_lowercase(), salt])
 }
 
+/// The segment after the first `keyword` segment of a resource ID (case-insensitive).
+fn segment_after<'a>(id: &'a str, keyword: &str) -> Option<&'a str> {
+    let mut segs = id.split('/');
+    segs.find(|s| s.eq_ignore_ascii_case(keyword))?;
+    segs.next()
+}
+
 /// The resource group name inside a resource ID.
 pub fn resource_group_of(id: &str) -> Option<String> {
-    let segs: Vec<&str> = id.split('/').collect();
-    segs.iter()
-        .position(|s| s.eq_ignore_ascii_case("resourceGroups"))
-        .and_then(|i| segs.get(i + 1))
-        .map(|s| (*s).to_owned())
+    segment_after(id, "resourceGroups").map(str::to_owned)
 }
 
 /// The subscription ID inside a resource ID.
-fn subscription_of(id: &str) -> String {
-    let segs: Vec<&str> = id.split('/').collect();
-    segs.iter()
-        .position(|s| s.eq_ignore_ascii_case("subscriptions"))
-        .and_then(|i| segs.get(i + 1))
-        .map_or_else(String::new, |s| (*s).to_owned())
+fn subscription_of(id: &str) -> &str {
+    segment_after(id, "subscriptions").unwrap_or("")
 }
 
 /// The properties a provider computes and the template never sets: left out when what-if
@@ -205,12 +218,7 @@ pub fn complete(v: &mut Json, ctx: &RuntimeContext) {
         .and_then(Json::as_str)
         .unwrap_or("")
         .to_ascii_lowercase();
-    let location = o
-        .get("location")
-        .and_then(Json::as_str)
-        .unwrap_or("eastus")
-        .to_ascii_lowercase()
-        .replace(' ', "");
+    let location = normalize_location(o.get("location").and_then(Json::as_str).unwrap_or("eastus"));
     let tenant = ctx.tenant_id.clone();
     complete_identity(o, &id, &tenant);
     let mut props = match o.remove("properties") {
@@ -228,6 +236,18 @@ pub fn complete(v: &mut Json, ctx: &RuntimeContext) {
         "microsoft.authorization/roleassignments" | "microsoft.resources/deployments"
     ) {
         set(&mut props, "provisioningState", "Succeeded".into());
+    }
+    if matches!(
+        ty.as_str(),
+        "microsoft.network/virtualnetworks"
+            | "microsoft.network/networksecuritygroups"
+            | "microsoft.network/publicipaddresses"
+    ) {
+        set(
+            &mut props,
+            "resourceGuid",
+            id_guid(&id, "resourceGuid").into(),
+        );
     }
     match ty.as_str() {
         "microsoft.containerservice/managedclusters" => {
@@ -341,22 +361,18 @@ pub fn complete(v: &mut Json, ctx: &RuntimeContext) {
             set(&mut props, "statusOfPrimary", "available".into());
             set(&mut props, "creationTime", ctx.now.clone().into());
         }
-        "microsoft.dbformysql/flexibleservers" => {
+        "microsoft.dbformysql/flexibleservers" | "microsoft.dbforpostgresql/flexibleservers" => {
+            let mysql = ty.starts_with("microsoft.dbformysql/");
+            let domain = if mysql { "mysql" } else { "postgres" };
             set(
                 &mut props,
                 "fullyQualifiedDomainName",
-                format!("{}.mysql.database.azure.com", last.to_ascii_lowercase()).into(),
+                format!("{}.{domain}.database.azure.com", last.to_ascii_lowercase()).into(),
             );
             set(&mut props, "state", "Ready".into());
-            default(&mut props, "version", "8.0.21".into());
-        }
-        "microsoft.dbforpostgresql/flexibleservers" => {
-            set(
-                &mut props,
-                "fullyQualifiedDomainName",
-                format!("{}.postgres.database.azure.com", last.to_ascii_lowercase()).into(),
-            );
-            set(&mut props, "state", "Ready".into());
+            if mysql {
+                default(&mut props, "version", "8.0.21".into());
+            }
         }
         "microsoft.keyvault/vaults" => {
             set(
@@ -412,11 +428,6 @@ pub fn complete(v: &mut Json, ctx: &RuntimeContext) {
             );
         }
         "microsoft.network/virtualnetworks" => {
-            set(
-                &mut props,
-                "resourceGuid",
-                id_guid(&id, "resourceGuid").into(),
-            );
             if let Some(Json::Array(subnets)) = props.get_mut("subnets") {
                 for s in subnets.iter_mut().filter_map(Json::as_object_mut) {
                     let sname = s
@@ -435,19 +446,7 @@ pub fn complete(v: &mut Json, ctx: &RuntimeContext) {
                 }
             }
         }
-        "microsoft.network/networksecuritygroups" => {
-            set(
-                &mut props,
-                "resourceGuid",
-                id_guid(&id, "resourceGuid").into(),
-            );
-        }
         "microsoft.network/publicipaddresses" => {
-            set(
-                &mut props,
-                "resourceGuid",
-                id_guid(&id, "resourceGuid").into(),
-            );
             let h = murmur64(id.to_ascii_lowercase().as_bytes());
             set(
                 &mut props,
@@ -600,6 +599,7 @@ pub struct RuntimeResolver<'a> {
 }
 
 impl RuntimeResolver<'_> {
+    /// A resource by ID: as this deployment will leave it, else as it exists.
     fn find(&self, id: &str) -> Option<Json> {
         let key = id.trim_end_matches('/').to_ascii_lowercase();
         self.planned

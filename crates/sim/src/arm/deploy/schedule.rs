@@ -7,6 +7,9 @@
 //! starts when everything it depends on has succeeded, never when one of them failed, and a
 //! nested deployment runs from its first inner operation to its last. Cancelling recomputes
 //! with a cut-off: what had not started by then never starts.
+//!
+//! The functions here only change the [`Deployment`] and [`Operation`] records they are given;
+//! [`crate::arm::deployments::advance`] applies their outcome to the resources as time passes.
 
 use serde_json::{Value as Json, json};
 use time::{Duration, OffsetDateTime};
@@ -120,6 +123,28 @@ fn topological(ops: &[Operation]) -> Vec<usize> {
     out
 }
 
+/// When an operation waiting for `deps` starts: when the last of them ends (`running_at` if
+/// none). `Err` when it never starts because one of them failed or never started; `true`
+/// there if that was a cancellation's doing (`cut`), not a failure's.
+fn ready_after(
+    ops: &[Operation],
+    deps: &[usize],
+    cut: &[bool],
+    running_at: OffsetDateTime,
+) -> Result<OffsetDateTime, bool> {
+    if deps
+        .iter()
+        .any(|&d| ops[d].start.is_none() || ops[d].failed)
+    {
+        return Err(deps.iter().any(|&d| cut[d]));
+    }
+    Ok(deps
+        .iter()
+        .filter_map(|&d| ops[d].end)
+        .max()
+        .unwrap_or(running_at))
+}
+
 /// Sets every operation's start, end and outcome. `running_at` is when the deployment leaves
 /// `Accepted`; nothing starts after `cancel_at`.
 pub fn compute(
@@ -150,18 +175,13 @@ pub fn compute(
                 .copied()
                 .filter(|d| *d < n && !children.contains(d))
                 .collect();
-            if outside
-                .iter()
-                .any(|&d| ops[d].start.is_none() || ops[d].failed)
-            {
-                cut[i] = outside.iter().any(|&d| cut[d]);
-                continue;
-            }
-            let ready = outside
-                .iter()
-                .filter_map(|&d| ops[d].end)
-                .max()
-                .unwrap_or(running_at);
+            let ready = match ready_after(ops, &outside, &cut, running_at) {
+                Ok(t) => t,
+                Err(was_cut) => {
+                    cut[i] = was_cut;
+                    continue;
+                }
+            };
             if children.is_empty() {
                 if cancel_at.is_some_and(|c| ready > c) {
                     cut[i] = true;
@@ -198,18 +218,13 @@ pub fn compute(
                 .copied()
                 .filter(|d| *d < n)
                 .collect();
-            if deps
-                .iter()
-                .any(|&d| ops[d].start.is_none() || ops[d].failed)
-            {
-                cut[i] = deps.iter().any(|&d| cut[d]);
-                continue;
-            }
-            let ready = deps
-                .iter()
-                .filter_map(|&d| ops[d].end)
-                .max()
-                .unwrap_or(running_at);
+            let ready = match ready_after(ops, &deps, &cut, running_at) {
+                Ok(t) => t,
+                Err(was_cut) => {
+                    cut[i] = was_cut;
+                    continue;
+                }
+            };
             if cancel_at.is_some_and(|c| ready > c) {
                 cut[i] = true;
                 continue;
@@ -228,11 +243,7 @@ pub fn compute(
 /// The error of one failed operation, as the deployment's `error.details` lists it.
 fn detail_for(ops: &[Operation], i: usize) -> Json {
     if is_container(&ops[i]) {
-        json!({
-            "code": "DeploymentFailed",
-            "message": DEPLOYMENT_FAILED_MESSAGE,
-            "details": details_for(ops, &ops[i].resource_id.to_ascii_lowercase()),
-        })
+        deployment_failed(ops, &ops[i].resource_id.to_ascii_lowercase())
     } else {
         let e = ops[i]
             .failure
@@ -243,6 +254,16 @@ fn detail_for(ops: &[Operation], i: usize) -> Json {
             "message": e.get("message").cloned().unwrap_or_else(|| "".into()),
         })
     }
+}
+
+/// The error of a failed deployment (`owner` is its lower-cased ID): `DeploymentFailed` with
+/// one detail per failed operation it owns.
+pub fn deployment_failed(ops: &[Operation], owner: &str) -> Json {
+    json!({
+        "code": "DeploymentFailed",
+        "message": DEPLOYMENT_FAILED_MESSAGE,
+        "details": details_for(ops, owner),
+    })
 }
 
 /// The details of a deployment's error: one entry per failed operation it owns.
@@ -292,13 +313,7 @@ pub fn settle_root(dep: &mut Deployment, speed: f64) {
         last = end;
     }
     dep.finish = Some(last + secs(FINISH_SECS / speed));
-    dep.error = dep.failed.then(|| {
-        json!({
-            "code": "DeploymentFailed",
-            "message": DEPLOYMENT_FAILED_MESSAGE,
-            "details": details_for(&dep.operations, &key),
-        })
-    });
+    dep.error = dep.failed.then(|| deployment_failed(&dep.operations, &key));
 }
 
 /// Brings a nested deployment's record in line with its operation in the top-level
@@ -317,11 +332,5 @@ pub fn settle_nested(nested: &mut Deployment, root: &Deployment) {
     nested.finish = op.end;
     nested.failed = op.failed;
     nested.canceled_at = if op.canceled { root.canceled_at } else { None };
-    nested.error = op.failed.then(|| {
-        json!({
-            "code": "DeploymentFailed",
-            "message": DEPLOYMENT_FAILED_MESSAGE,
-            "details": details_for(&root.operations, &key),
-        })
-    });
+    nested.error = op.failed.then(|| deployment_failed(&root.operations, &key));
 }

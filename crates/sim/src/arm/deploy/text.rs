@@ -1,5 +1,6 @@
 //! The small formats ARM's deployment responses use: timestamps with seven fractional digits,
-//! .NET `XmlConvert` durations (`PT1M2.5S`), operation IDs, and query strings.
+//! .NET `XmlConvert` durations (`PT1M2.5S`), operation and status IDs, Newtonsoft's
+//! camel-casing of output names.
 
 use time::{Duration, OffsetDateTime, UtcOffset};
 
@@ -72,67 +73,30 @@ pub fn status_id(parts: &[&str]) -> String {
     )
 }
 
-/// Decodes `%XX` escapes (and `+` as a space, as in query strings).
-pub fn percent_decode(s: &str, plus_is_space: bool) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' => {
-                let hex = bytes
-                    .get(i + 1..i + 3)
-                    .and_then(|h| std::str::from_utf8(h).ok())
-                    .unwrap_or("");
-                match u8::from_str_radix(hex, 16) {
-                    Ok(b) => {
-                        out.push(b);
-                        i += 3;
-                    }
-                    Err(_) => {
-                        out.push(b'%');
-                        i += 1;
-                    }
-                }
-            }
-            b'+' if plus_is_space => {
-                out.push(b' ');
-                i += 1;
-            }
-            b => {
-                out.push(b);
-                i += 1;
-            }
-        }
+/// A name as Newtonsoft.Json's camel-casing writes it, which ARM applies to output names
+/// (`STORAGE_ACCOUNT_ID` becomes `storagE_ACCOUNT_ID`, recordings/azd).
+pub fn camel_case(s: &str) -> String {
+    let mut chars: Vec<char> = s.chars().collect();
+    if chars.first().is_none_or(|c| !c.is_uppercase()) {
+        return s.to_owned();
     }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// Percent-encodes a query value (everything but unreserved characters).
-pub fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
+    for i in 0..chars.len() {
+        if i == 1 && !chars[i].is_uppercase() {
+            break;
         }
+        let next = chars.get(i + 1).copied();
+        if i > 0 && next.is_some_and(|n| !n.is_uppercase()) {
+            if next.is_some_and(char::is_whitespace) {
+                chars[i] = chars[i].to_lowercase().next().unwrap_or(chars[i]);
+            }
+            break;
+        }
+        chars[i] = chars[i].to_lowercase().next().unwrap_or(chars[i]);
     }
-    out
-}
-
-/// A query parameter by name (case-insensitive), decoded.
-pub fn query_param(query: &str, name: &str) -> Option<String> {
-    query.split('&').find_map(|kv| {
-        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-        percent_decode(k, true)
-            .eq_ignore_ascii_case(name)
-            .then(|| percent_decode(v, true))
-    })
+    chars.into_iter().collect()
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)] // A failing test should stop loudly.
 mod tests {
     use super::*;
     use time::macros::datetime;
@@ -175,47 +139,6 @@ mod tests {
         assert_eq!(s.len(), 20);
         assert!(s.starts_with("0858") && s.chars().all(|c| c.is_ascii_digit()));
     }
-
-    #[test]
-    fn query_values_are_decoded() {
-        let q = "api-version=2021-04-01&%24filter=provisioningState%20eq%20%27Failed%27&$top=2";
-        assert_eq!(
-            query_param(q, "$filter").unwrap(),
-            "provisioningState eq 'Failed'"
-        );
-        assert_eq!(query_param(q, "$TOP").unwrap(), "2");
-        assert_eq!(query_param(q, "missing"), None);
-        assert_eq!(percent_decode("%zz%4", false), "%zz%4");
-        assert_eq!(percent_encode("a b'"), "a%20b%27");
-    }
-}
-
-/// A name as Newtonsoft.Json's camel-casing writes it, which ARM applies to output names
-/// (`STORAGE_ACCOUNT_ID` becomes `storagE_ACCOUNT_ID`, recordings/azd).
-pub fn camel_case(s: &str) -> String {
-    let mut chars: Vec<char> = s.chars().collect();
-    if chars.first().is_none_or(|c| !c.is_uppercase()) {
-        return s.to_owned();
-    }
-    for i in 0..chars.len() {
-        if i == 1 && !chars[i].is_uppercase() {
-            break;
-        }
-        let next = chars.get(i + 1).copied();
-        if i > 0 && next.is_some_and(|n| !n.is_uppercase()) {
-            if next.is_some_and(char::is_whitespace) {
-                chars[i] = chars[i].to_lowercase().next().unwrap_or(chars[i]);
-            }
-            break;
-        }
-        chars[i] = chars[i].to_lowercase().next().unwrap_or(chars[i]);
-    }
-    chars.into_iter().collect()
-}
-
-#[cfg(test)]
-mod camel_tests {
-    use super::camel_case;
 
     #[test]
     fn output_names_are_camel_cased_as_newtonsoft_does() {

@@ -4,6 +4,9 @@
 //!
 //! Shapes: recordings/java-fluent-sdk/canPostDeploymentWhatIfOnResourceGroup.json,
 //! recordings/azd/Test_CLI_ProvisionState.yaml, specs/examples/*WhatIf*.
+//!
+//! Reads the plan and [`crate::arm::groups::GroupsState`] only; the result becomes an async
+//! operation's body in [`crate::arm::deployments`].
 
 use std::collections::HashSet;
 
@@ -71,6 +74,7 @@ fn before_of(e: &Resource) -> Json {
     Json::Object(o)
 }
 
+/// A property by name, compared case-insensitively as ARM does.
 fn get_ci<'a>(o: &'a Map<String, Json>, key: &str) -> Option<&'a Json> {
     o.get(key).or_else(|| {
         o.iter()
@@ -125,6 +129,8 @@ fn comparable(v: &Json) -> Json {
     v
 }
 
+/// True when the plan could not evaluate part of the resource (a `reference()` to something
+/// not yet created): what-if then reports it as `Deploy`, not as a precise change.
 fn contains_deferred(r: &PlannedResource) -> bool {
     r.properties.contains_deferred()
         || r.extra
