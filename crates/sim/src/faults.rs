@@ -66,6 +66,9 @@ pub struct ResourceFault {
     pub code: String,
     /// ARM error message.
     pub message: String,
+    /// ARM error `target`: the failing property (`linuxConfiguration.ssh.publicKeys.keyData`)
+    /// or resource name, as the provider reports it; none when empty.
+    pub target: String,
     /// Fail only this many times (0: always); a retry after that succeeds.
     pub times: u32,
 }
@@ -104,6 +107,26 @@ pub struct PolicyDenial {
     pub resource_type: String,
     /// Policy display name, shown in the error.
     pub policy_name: String,
+}
+
+/// How much larger ARM's subscription-wide bucket is than the per-principal one.
+const GLOBAL_FACTOR: f64 = 15.0;
+
+/// Requests left in each throttling bucket.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Remaining {
+    /// Per-principal reads.
+    pub reads: i64,
+    /// Per-principal writes.
+    pub writes: i64,
+    /// Per-principal deletes.
+    pub deletes: i64,
+    /// Subscription-wide reads.
+    pub global_reads: i64,
+    /// Subscription-wide writes.
+    pub global_writes: i64,
+    /// Subscription-wide deletes.
+    pub global_deletes: i64,
 }
 
 /// What the middleware does with a request.
@@ -163,6 +186,10 @@ struct Counters {
     reads: Bucket,
     writes: Bucket,
     deletes: Bucket,
+    /// The subscription-wide buckets ARM reports as `...-subscription-global-*`.
+    global_reads: Bucket,
+    global_writes: Bucket,
+    global_deletes: Bucket,
     arm_requests: u64,
     rng: u64,
     resource_failures: HashMap<usize, u32>,
@@ -183,6 +210,9 @@ impl Faults {
                 reads: Bucket::new(250.0, 25.0),
                 writes: Bucket::new(200.0, 10.0),
                 deletes: Bucket::new(200.0, 10.0),
+                global_reads: Bucket::new(250.0 * GLOBAL_FACTOR, 25.0 * GLOBAL_FACTOR),
+                global_writes: Bucket::new(200.0 * GLOBAL_FACTOR, 10.0 * GLOBAL_FACTOR),
+                global_deletes: Bucket::new(200.0 * GLOBAL_FACTOR, 10.0 * GLOBAL_FACTOR),
                 arm_requests: 0,
                 rng: seed.max(1),
                 resource_failures: HashMap::new(),
@@ -212,12 +242,16 @@ impl Faults {
             }
             if !s.no_throttling {
                 let now = sim.now();
-                let bucket = match method {
-                    "GET" | "HEAD" => &mut c.reads,
-                    "DELETE" => &mut c.deletes,
-                    _ => &mut c.writes,
+                let c = &mut *c;
+                let (bucket, global) = match method {
+                    "GET" | "HEAD" => (&mut c.reads, &mut c.global_reads),
+                    "DELETE" => (&mut c.deletes, &mut c.global_deletes),
+                    _ => (&mut c.writes, &mut c.global_writes),
                 };
                 if let Err(wait) = bucket.take(now) {
+                    return FaultAction::Respond(throttled(wait));
+                }
+                if let Err(wait) = global.take(now) {
                     return FaultAction::Respond(throttled(wait));
                 }
             }
@@ -240,18 +274,24 @@ impl Faults {
         FaultAction::None
     }
 
-    /// Remaining reads and writes, for the `x-ms-ratelimit-remaining-*` headers.
-    pub fn remaining(&self, sim: &Sim) -> (i64, i64) {
+    /// Remaining requests in each bucket, for the `x-ms-ratelimit-remaining-*` headers.
+    pub fn remaining(&self, sim: &Sim) -> Remaining {
         let Ok(mut c) = self.counters.lock() else {
-            return (0, 0);
+            return Remaining::default();
         };
         let now = sim.now();
-        c.reads.refill(now);
-        c.writes.refill(now);
-        (
-            c.reads.tokens.floor() as i64,
-            c.writes.tokens.floor() as i64,
-        )
+        let left = |b: &mut Bucket| {
+            b.refill(now);
+            b.tokens.floor() as i64
+        };
+        Remaining {
+            reads: left(&mut c.reads),
+            writes: left(&mut c.writes),
+            deletes: left(&mut c.deletes),
+            global_reads: left(&mut c.global_reads),
+            global_writes: left(&mut c.global_writes),
+            global_deletes: left(&mut c.global_deletes),
+        }
     }
 
     /// The scenario's fault for a resource about to be provisioned, if it applies now. Faults

@@ -130,6 +130,18 @@ pub fn is_arm_path(path: &str) -> bool {
     p.starts_with("/subscriptions") || p.starts_with("/tenants") || p.starts_with("/providers")
 }
 
+/// True for ARM requests counted against the tenant rather than a subscription: `/tenants`,
+/// the subscription list, and tenant-level providers (`/providers/...`, such as
+/// `calculateTemplateHash`).
+pub fn is_tenant_level(path: &str) -> bool {
+    let p = path.to_ascii_lowercase();
+    let p = p.trim_end_matches('/');
+    p == "/tenants"
+        || p.starts_with("/tenants/")
+        || p == "/subscriptions"
+        || p.starts_with("/providers")
+}
+
 /// The middleware every request passes: request ID, fault injection, authentication and
 /// `api-version` for ARM paths, standard headers, and the request log.
 pub async fn middleware(State(sim): State<Arc<Sim>>, mut req: Request, next: Next) -> Response {
@@ -188,19 +200,51 @@ pub async fn middleware(State(sim): State<Arc<Sim>>, mut req: Request, next: Nex
             "x-ms-routing-request-id",
             &format!("LANDFALLSIM:{}:{request_id}", now.unix_timestamp()),
         );
-        let (reads, writes) = sim.faults.remaining(&sim);
-        if method == "GET" || method == "HEAD" {
-            set_header(
-                h,
-                "x-ms-ratelimit-remaining-subscription-reads",
-                &reads.to_string(),
-            );
+        let left = sim.faults.remaining(&sim);
+        let kind = match method.as_str() {
+            "GET" | "HEAD" => "reads",
+            "DELETE" => "deletes",
+            _ => "writes",
+        };
+        if is_tenant_level(&path) {
+            // Tenant-level requests count against the tenant, which has no deletes counter.
+            let (name, value): (&'static str, i64) = if kind == "reads" {
+                ("x-ms-ratelimit-remaining-tenant-reads", left.reads)
+            } else if kind == "deletes" {
+                ("x-ms-ratelimit-remaining-tenant-deletes", left.deletes)
+            } else {
+                ("x-ms-ratelimit-remaining-tenant-writes", left.writes)
+            };
+            set_header(h, name, &value.to_string());
         } else {
-            set_header(
-                h,
-                "x-ms-ratelimit-remaining-subscription-writes",
-                &writes.to_string(),
-            );
+            let (local, global): ((&'static str, i64), (&'static str, i64)) = match kind {
+                "reads" => (
+                    ("x-ms-ratelimit-remaining-subscription-reads", left.reads),
+                    (
+                        "x-ms-ratelimit-remaining-subscription-global-reads",
+                        left.global_reads,
+                    ),
+                ),
+                "deletes" => (
+                    (
+                        "x-ms-ratelimit-remaining-subscription-deletes",
+                        left.deletes,
+                    ),
+                    (
+                        "x-ms-ratelimit-remaining-subscription-global-deletes",
+                        left.global_deletes,
+                    ),
+                ),
+                _ => (
+                    ("x-ms-ratelimit-remaining-subscription-writes", left.writes),
+                    (
+                        "x-ms-ratelimit-remaining-subscription-global-writes",
+                        left.global_writes,
+                    ),
+                ),
+            };
+            set_header(h, local.0, &local.1.to_string());
+            set_header(h, global.0, &global.1.to_string());
         }
         set_no_cache_headers(h, "no-cache");
     }

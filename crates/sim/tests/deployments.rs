@@ -1923,3 +1923,144 @@ async fn failures_and_what_if_have_the_recorded_shapes() {
     );
     assert_shape(&recorded_modify, &ours_modify, "whatIf", &[]);
 }
+
+#[tokio::test]
+async fn preflight_refuses_storage_and_vault_names_of_the_wrong_form() {
+    let env = Env::new(Scenario::default()).await;
+    env.create_group("rg-names", "eastus").await;
+    let template = template_of(vec![
+        json!({"type": "Microsoft.Storage/storageAccounts", "apiVersion": "2023-01-01", "name": "Bad_Name",
+               "location": "eastus", "sku": {"name": "Standard_LRS"}, "kind": "StorageV2"}),
+        json!({"type": "Microsoft.KeyVault/vaults", "apiVersion": "2023-02-01", "name": "1kv--x",
+               "location": "eastus", "properties": {"tenantId": "[subscription().tenantId]", "sku": {"family": "A", "name": "standard"}}}),
+    ]);
+    let path = env.rg_deployment("rg-names", "names");
+    let body = json!({"properties": {"template": template, "mode": "Incremental"}});
+    for r in [
+        env.call(
+            Method::POST,
+            &format!("{path}/validate"),
+            Some(body.clone()),
+        )
+        .await,
+        env.put(&path, &template, json!({}), "Incremental").await,
+    ] {
+        assert_eq!(r.status, 400, "{}", r.body);
+        let e = &r.body["error"];
+        assert_eq!(e["code"], "InvalidTemplateDeployment", "{e}");
+        let inner = &e["details"][0];
+        assert_eq!(inner["code"], "PreflightValidationCheckFailed", "{e}");
+        let details = inner["details"].as_array().unwrap();
+        let storage = details
+            .iter()
+            .find(|d| d["code"] == "AccountNameInvalid")
+            .unwrap();
+        assert_eq!(storage["target"], "Bad_Name");
+        assert!(
+            storage["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("Bad_Name is not a valid storage account name."),
+            "{storage}"
+        );
+        let vault = details
+            .iter()
+            .find(|d| d["code"] == "VaultNameNotValid")
+            .unwrap();
+        assert_eq!(vault["target"], "1kv--x");
+    }
+    // Nothing was created.
+    let r = env.call(Method::GET, &path, None).await;
+    assert_eq!(r.status, 404, "{}", r.body);
+}
+
+#[tokio::test]
+async fn secure_values_are_never_stored_nor_returned() {
+    const SECRET: &str = "Sup3r-S3cret-Passw0rd!";
+    let dir = std::env::temp_dir().join(format!("landfall-sim-secure-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("state.json");
+    let env = Env::with(Scenario::default(), 1.0, Some(file.clone()), T0).await;
+    env.create_group("rg-secure", "eastus").await;
+    let template = json!({
+        "$schema": SCHEMA, "contentVersion": "1.0.0.0",
+        "parameters": {"adminPassword": {"type": "secureString"}},
+        "resources": [
+            {"type": "Microsoft.DBforMySQL/flexibleServers", "apiVersion": "2023-12-30", "name": "mysql-secure-1",
+             "location": "eastus", "sku": {"name": "Standard_B1ms", "tier": "Burstable"},
+             "properties": {"administratorLogin": "landfall", "administratorLoginPassword": "[parameters('adminPassword')]",
+                            "version": "8.0.21"}},
+            {"type": "Microsoft.KeyVault/vaults", "apiVersion": "2023-02-01", "name": "kv-secure-1",
+             "location": "eastus", "properties": {"tenantId": "[subscription().tenantId]", "sku": {"family": "A", "name": "standard"}}},
+            {"type": "Microsoft.KeyVault/vaults/secrets", "apiVersion": "2023-02-01", "name": "kv-secure-1/db-password",
+             "dependsOn": ["[resourceId('Microsoft.KeyVault/vaults', 'kv-secure-1')]"],
+             "properties": {"value": "[parameters('adminPassword')]"}}
+        ]
+    });
+    let path = env.rg_deployment("rg-secure", "secure");
+    let r = env
+        .put(
+            &path,
+            &template,
+            json!({"adminPassword": {"value": SECRET}}),
+            "Incremental",
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert!(!r.body.to_string().contains(SECRET), "{}", r.body);
+    env.advance(3600.0);
+    assert_eq!(env.state(&path).await, "Succeeded");
+
+    let mut seen = Vec::new();
+    let dep = env.call(Method::GET, &path, None).await;
+    assert_eq!(
+        dep.body["properties"]["parameters"]["adminPassword"],
+        json!({"type": "SecureString"})
+    );
+    seen.push(dep.body.to_string());
+    seen.push(
+        env.call(Method::GET, &format!("{path}/operations"), None)
+            .await
+            .body
+            .to_string(),
+    );
+    let server = env.resource_id(
+        "rg-secure",
+        "Microsoft.DBforMySQL/flexibleServers",
+        "mysql-secure-1",
+    );
+    let got = env.call(Method::GET, &server, None).await;
+    assert_eq!(got.status, 200, "{}", got.body);
+    assert_eq!(got.body["properties"]["administratorLogin"], "landfall");
+    assert!(got.body["properties"]["administratorLoginPassword"].is_null());
+    seen.push(got.body.to_string());
+    let secret = env.resource_id(
+        "rg-secure",
+        "Microsoft.KeyVault/vaults",
+        "kv-secure-1/secrets/db-password",
+    );
+    let got = env.call(Method::GET, &secret, None).await;
+    assert_eq!(got.status, 200, "{}", got.body);
+    seen.push(got.body.to_string());
+    seen.push(
+        env.call(
+            Method::GET,
+            &format!(
+                "/subscriptions/{}/resourceGroups/rg-secure/resources?$expand=properties",
+                env.sub()
+            ),
+            None,
+        )
+        .await
+        .body
+        .to_string(),
+    );
+    for text in &seen {
+        assert!(!text.contains(SECRET), "secret returned: {text}");
+    }
+    env.sim.stop().await;
+    let saved = std::fs::read_to_string(&file).unwrap();
+    assert!(saved.contains("mysql-secure-1"), "state was saved");
+    assert!(!saved.contains(SECRET), "secret in the saved state");
+    std::fs::remove_dir_all(&dir).ok();
+}

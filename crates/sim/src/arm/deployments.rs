@@ -1083,12 +1083,24 @@ fn add_subnet_to_parent(groups: &mut GroupsState, subnet: &Resource) {
         return;
     };
     let short = subnet.name.rsplit('/').next().unwrap_or(&subnet.name);
-    let entry = json!({
+    let mut entry = json!({
         "name": short,
         "id": subnet.id,
+        "etag": subnet.extra.get("etag"),
         "type": "Microsoft.Network/virtualNetworks/subnets",
         "properties": subnet.properties,
     });
+    // A write to a subnet is a write to its network: both get the subnet's new etag.
+    match subnet.extra.get("etag") {
+        Some(etag) => {
+            parent.extra.insert("etag".into(), etag.clone());
+        }
+        None => {
+            if let Some(o) = entry.as_object_mut() {
+                o.remove("etag");
+            }
+        }
+    }
     let Some(props) = parent.properties.as_object_mut() else {
         return;
     };

@@ -792,7 +792,8 @@ fn envelope(r: &Resource, name: &str) -> serde_json::Map<String, Json> {
     if let Some(l) = &r.location {
         o.insert("location".into(), json!(l));
     }
-    if !r.tags.is_empty() {
+    // A tracked resource (one with a location) is listed with its tags, `{}` when it has none.
+    if !r.tags.is_empty() || r.location.is_some() {
         o.insert("tags".into(), Json::Object(r.tags.clone()));
     }
     o

@@ -70,19 +70,42 @@ fn taken(state: &SimState, scenario: &Scenario, resource_types: &[&str], name: &
         })
 }
 
-/// Storage account names: 3 to 24 lower-case letters and digits, globally unique.
-pub fn check_storage(state: &SimState, scenario: &Scenario, name: &str) -> NameCheck {
-    let valid = (3..=24).contains(&name.len())
+/// Whether a storage account name has the right form: 3 to 24 lower-case letters and digits.
+pub fn storage_name_valid(name: &str) -> bool {
+    (3..=24).contains(&name.len())
         && name
             .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
-    if !valid {
-        return NameCheck::no(
-            "AccountNameInvalid",
-            format!(
-                "{name} is not a valid storage account name. Storage account name must be between 3 and 24 characters in length and use numbers and lower-case letters only."
-            ),
-        );
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+}
+
+/// Azure's message for a storage account name of the wrong form.
+pub fn storage_name_message(name: &str) -> String {
+    format!(
+        "{name} is not a valid storage account name. Storage account name must be between 3 and 24 characters in length and use numbers and lower-case letters only."
+    )
+}
+
+/// Whether a Key Vault name has the right form: 3 to 24 letters, digits and hyphens, starting
+/// with a letter, ending with a letter or digit, no `--`.
+pub fn keyvault_name_valid(name: &str) -> bool {
+    (3..=24).contains(&name.len())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && name.starts_with(|c: char| c.is_ascii_alphabetic())
+        && name.ends_with(|c: char| c.is_ascii_alphanumeric())
+        && !name.contains("--")
+}
+
+/// Azure's message for a Key Vault name of the wrong form (`VaultNameNotValid`).
+pub fn keyvault_name_message(name: &str) -> String {
+    format!(
+        "The vault name '{name}' is invalid. A vault's name must be between 3-24 alphanumeric characters. The name must begin with a letter, end with a letter or digit, and not contain consecutive hyphens. Follow this link for more information: https://go.microsoft.com/fwlink/?linkid=2147742"
+    )
+}
+
+/// Storage account names: 3 to 24 lower-case letters and digits, globally unique.
+pub fn check_storage(state: &SimState, scenario: &Scenario, name: &str) -> NameCheck {
+    if !storage_name_valid(name) {
+        return NameCheck::no("AccountNameInvalid", storage_name_message(name));
     }
     if taken(
         state,
@@ -101,18 +124,8 @@ pub fn check_storage(state: &SimState, scenario: &Scenario, name: &str) -> NameC
 /// Key Vault names: 3 to 24 letters, digits and hyphens, starting with a letter, ending with a
 /// letter or digit, no `--`; globally unique, soft-deleted vaults included.
 pub fn check_keyvault(state: &SimState, scenario: &Scenario, name: &str) -> NameCheck {
-    let valid = (3..=24).contains(&name.len())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        && name.starts_with(|c: char| c.is_ascii_alphabetic())
-        && name.ends_with(|c: char| c.is_ascii_alphanumeric())
-        && !name.contains("--");
-    if !valid {
-        return NameCheck::no(
-            "AccountNameInvalid",
-            format!(
-                "The vault name '{name}' is invalid. A vault's name must be between 3-24 alphanumeric characters. The name must begin with a letter, end with a letter or digit, and not contain consecutive hyphens. Follow this link for more information: https://go.microsoft.com/fwlink/?linkid=2147742"
-            ),
-        );
+    if !keyvault_name_valid(name) {
+        return NameCheck::no("AccountNameInvalid", keyvault_name_message(name));
     }
     if taken(state, scenario, &[super::keyvault::VAULT_TYPE], name)
         || state.vaults.is_soft_deleted(name)

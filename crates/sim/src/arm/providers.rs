@@ -691,6 +691,356 @@ pub fn advance(state: &mut crate::state::SimState, now: OffsetDateTime) {
     }
 }
 
+/// One of a provider's `authorizations`: the first-party application it grants a role.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ProviderAuthorization {
+    /// `applicationId`.
+    pub application_id: &'static str,
+    /// `roleDefinitionId`, when Azure lists one.
+    pub role_definition_id: Option<&'static str>,
+    /// `managedByRoleDefinitionId`, when Azure lists one.
+    pub managed_by_role_definition_id: Option<&'static str>,
+}
+
+/// A table row of [`ProviderAuthorization`].
+const fn auth(
+    application_id: &'static str,
+    role_definition_id: Option<&'static str>,
+    managed_by_role_definition_id: Option<&'static str>,
+) -> ProviderAuthorization {
+    ProviderAuthorization {
+        application_id,
+        role_definition_id,
+        managed_by_role_definition_id,
+    }
+}
+
+/// The `authorizations` Azure lists for a provider (as recorded in the Java SDK's
+/// `canUnregisterAndRegisterProvider`); empty for providers that list none.
+pub fn authorizations(namespace: &str) -> &'static [ProviderAuthorization] {
+    match namespace.to_ascii_lowercase().as_str() {
+        "microsoft.authorization" => {
+            const A: &[ProviderAuthorization] =
+                &[auth("de926fbf-e23b-41f9-ae15-c943a9cfa630", None, None)];
+            A
+        }
+        "microsoft.network" => {
+            const A: &[ProviderAuthorization] = &[
+                auth(
+                    "2cf9eb86-36b5-49dc-86ae-9a63135dfa8c",
+                    Some("13ba9ab4-19f0-4804-adc4-14ece36cc7a1"),
+                    None,
+                ),
+                auth(
+                    "7c33bfcb-8d33-48d6-8e60-dc6404003489",
+                    Some("ad6261e4-fa9a-4642-aa5f-104f1b67e9e3"),
+                    None,
+                ),
+                auth(
+                    "1e3e4475-288f-4018-a376-df66fd7fac5f",
+                    Some("1d538b69-3d87-4e56-8ff8-25786fd48261"),
+                    None,
+                ),
+                auth(
+                    "a0be0c72-870e-46f0-9c49-c98333a996f7",
+                    Some("7ce22727-ffce-45a9-930c-ddb2e56fa131"),
+                    None,
+                ),
+                auth(
+                    "486c78bf-a0f7-45f1-92fd-37215929e116",
+                    Some("98a9e526-0a60-4c1f-a33a-ae46e1f8dc0d"),
+                    None,
+                ),
+                auth(
+                    "19947cfd-0303-466c-ac3c-fcc19a7a1570",
+                    Some("d813ab6c-bfb7-413e-9462-005b21f0ce09"),
+                    None,
+                ),
+                auth(
+                    "341b7f3d-69b3-47f9-9ce7-5b7f4945fdbd",
+                    Some("8141843c-c51c-4c1e-a5bf-0d351594b86c"),
+                    None,
+                ),
+                auth(
+                    "328fd23b-de6e-462c-9433-e207470a5727",
+                    Some("79e29e06-4056-41e5-a6b2-959f1f47747e"),
+                    None,
+                ),
+                auth(
+                    "6d057c82-a784-47ae-8d12-ca7b38cf06b4",
+                    Some("c27dd31e-c1e5-4ab0-93e1-a12ba34f182e"),
+                    None,
+                ),
+            ];
+            A
+        }
+        "microsoft.storage" => {
+            const A: &[ProviderAuthorization] = &[
+                auth(
+                    "a6aa9161-5291-40bb-8c5c-923b567bee3b",
+                    Some("070ab87f-0efc-4423-b18b-756f3bdb0236"),
+                    None,
+                ),
+                auth("e406a681-f3d4-42a8-90b6-c2b029497af1", None, None),
+            ];
+            A
+        }
+        "microsoft.keyvault" => {
+            const A: &[ProviderAuthorization] = &[
+                auth(
+                    "cfa8b339-82a2-471a-a3c9-0fc0be7a4093",
+                    Some("1cf9858a-28a2-4228-abba-94e606305b95"),
+                    None,
+                ),
+                auth("589d5083-6f11-4d30-a62a-a4b316a14abf", None, None),
+            ];
+            A
+        }
+        "microsoft.dbformysql" => {
+            const A: &[ProviderAuthorization] = &[
+                auth(
+                    "76cd24bf-a9fc-4344-b1dc-908275de6d6d",
+                    Some("c13b7b9c-2ed1-4901-b8a8-16f35468da29"),
+                    None,
+                ),
+                auth("123cd850-d9df-40bd-94d5-c9f07b7fa203", None, None),
+            ];
+            A
+        }
+        "microsoft.containerservice" => {
+            const A: &[ProviderAuthorization] = &[
+                auth(
+                    "7319c514-987d-4e9b-ac3d-d38c4f427f4c",
+                    Some("1b4a0c7f-2217-416f-acfa-cf73452fdc1c"),
+                    Some("9e3af657-a8ff-583c-a75c-2fe7c4bcb635"),
+                ),
+                auth(
+                    "6dae42f8-4368-4678-94ff-3960e28e3630",
+                    Some("831388fc-33b1-4dd1-b64c-40fdcaf96654"),
+                    None,
+                ),
+            ];
+            A
+        }
+        "microsoft.containerregistry" => {
+            const A: &[ProviderAuthorization] = &[
+                auth(
+                    "6a0ec4d3-30cb-4a83-91c0-ae56bc0e3d26",
+                    Some("78e18383-93eb-418a-9887-bc9271046576"),
+                    None,
+                ),
+                auth(
+                    "737d58c1-397a-46e7-9d12-7d8c830883c2",
+                    Some("716bb53a-0390-4428-bf41-b1bedde7d751"),
+                    None,
+                ),
+                auth(
+                    "918d0db8-4a38-4938-93c1-9313bdfe0272",
+                    Some("dcd2d2c9-3f80-4d72-95a8-2593111b4b12"),
+                    None,
+                ),
+                auth(
+                    "d2fa1650-4805-4a83-bcb9-cf41fe63539c",
+                    Some("c15f8dab-b103-4f8d-9afb-fbe4b8e98de2"),
+                    None,
+                ),
+                auth(
+                    "a4c95b9e-3994-40cc-8953-5dc66d48348d",
+                    Some("dc88c655-90fa-48d9-8d51-003cc8738508"),
+                    None,
+                ),
+                auth(
+                    "62c559cd-db0c-4da0-bab2-972528c65d42",
+                    Some("437b639a-6d74-491d-959f-d172e8c5c1fc"),
+                    None,
+                ),
+            ];
+            A
+        }
+        "microsoft.operationalinsights" => {
+            const A: &[ProviderAuthorization] = &[
+                auth(
+                    "d2a0a418-0aac-4541-82b2-b3142c89da77",
+                    Some("86695298-2eb9-48a7-9ec3-2fdb38b6878b"),
+                    None,
+                ),
+                auth(
+                    "ca7f3f0b-7d91-482c-8e09-c5d840d0eac5",
+                    Some("5d5a2e56-9835-44aa-93db-d2f19e155438"),
+                    None,
+                ),
+            ];
+            A
+        }
+        "microsoft.compute" => {
+            const A: &[ProviderAuthorization] = &[
+                auth(
+                    "60e6cd67-9c8c-4951-9b3c-23c25a2169af",
+                    Some("e4770acb-272e-4dc8-87f3-12f44a612224"),
+                    None,
+                ),
+                auth(
+                    "a303894e-f1d8-4a37-bf10-67aa654a0596",
+                    Some("903ac751-8ad5-4e5a-bfc2-5e49f450a241"),
+                    None,
+                ),
+                auth(
+                    "a8b6bf88-1d1a-4626-b040-9a729ea93c65",
+                    Some("45c8267c-80ba-4b96-9a43-115b8f49fccd"),
+                    None,
+                ),
+                auth(
+                    "184909ca-69f1-4368-a6a7-c558ee6eb0bd",
+                    Some("45c8267c-80ba-4b96-9a43-115b8f49fccd"),
+                    None,
+                ),
+                auth(
+                    "5e5e43d4-54da-4211-86a4-c6e7f3715801",
+                    Some("ffcd6e5b-8772-457d-bb17-89703c03428f"),
+                    None,
+                ),
+                auth(
+                    "ce6ff14a-7fdc-4685-bbe0-f6afdfcfa8e0",
+                    Some("cb17cddc-dbac-4ae0-ae79-8db34eddfca0"),
+                    None,
+                ),
+                auth(
+                    "372140e0-b3b7-4226-8ef9-d57986796201",
+                    Some("cb17cddc-dbac-4ae0-ae79-8db34eddfca0"),
+                    None,
+                ),
+                auth(
+                    "b9a92e36-2cf8-4f4e-bcb3-9d99e00e14ab",
+                    Some("6efa92ca-56b6-40af-a468-5e3d2b5232f0"),
+                    None,
+                ),
+            ];
+            A
+        }
+        "microsoft.insights" => {
+            const A: &[ProviderAuthorization] = &[
+                auth(
+                    "6bccf540-eb86-4037-af03-7fa058c2db75",
+                    Some("89dcede2-9219-403a-9723-d3c6473f9472"),
+                    None,
+                ),
+                auth(
+                    "11c174dc-1945-4a9a-a36b-c79a0f246b9b",
+                    Some("dd9d4347-f397-45f2-b538-85f21c90037b"),
+                    None,
+                ),
+                auth(
+                    "035f9e1d-4f00-4419-bf50-bf2d87eb4878",
+                    Some("323795fe-ba3d-4f5a-ad42-afb4e1ea9485"),
+                    None,
+                ),
+                auth(
+                    "f5c26e74-f226-4ae8-85f0-b4af0080ac9e",
+                    Some("529d7ae6-e892-4d43-809d-8547aeb90643"),
+                    None,
+                ),
+                auth(
+                    "b503eb83-1222-4dcc-b116-b98ed5216e05",
+                    Some("68699c37-c689-44d4-9248-494b782d46ae"),
+                    None,
+                ),
+                auth(
+                    "ca7f3f0b-7d91-482c-8e09-c5d840d0eac5",
+                    Some("5d5a2e56-9835-44aa-93db-d2f19e155438"),
+                    None,
+                ),
+                auth(
+                    "3af5a1e8-2459-45cb-8683-bcd6cccbcc13",
+                    Some("b1309299-720d-4159-9897-6158a61aee41"),
+                    None,
+                ),
+                auth(
+                    "6a0a243c-0886-468a-a4c2-eff52c7445da",
+                    Some("d2eda64b-c5e6-4930-8642-2d80ecd7c2e2"),
+                    None,
+                ),
+                auth(
+                    "707be275-6b9d-4ee7-88f9-c0c2bd646e0f",
+                    Some("fa027d90-6ba0-4c33-9a54-59edaf2327e7"),
+                    None,
+                ),
+                auth(
+                    "461e8683-5575-4561-ac7f-899cc907d62a",
+                    Some("68699c37-c689-44d4-9248-494b782d46ae"),
+                    None,
+                ),
+                auth(
+                    "562db366-1b96-45d2-aa4a-f2148cef2240",
+                    Some("4109c8be-c1c8-4be0-af52-9d3c76c140ab"),
+                    None,
+                ),
+                auth(
+                    "e933bd07-d2ee-4f1d-933c-3752b819567b",
+                    Some("abbcfd44-e662-419a-9b5a-478f8e2f57c9"),
+                    None,
+                ),
+                auth(
+                    "f6b60513-f290-450e-a2f3-9930de61c5e7",
+                    Some("4ef11659-08ac-48af-98a7-25fb6b1e1bc4"),
+                    None,
+                ),
+            ];
+            A
+        }
+        "microsoft.sql" => {
+            const A: &[ProviderAuthorization] = &[
+                auth(
+                    "e4ab13ed-33cb-41b4-9140-6e264582cf85",
+                    Some("ec3ddc95-44dc-47a2-9926-5e9f5ffd44ec"),
+                    None,
+                ),
+                auth(
+                    "0130cc9f-7ac5-4026-bd5f-80a08a54e6d9",
+                    Some("45e8abf8-0ec4-44f3-9c37-cff4f7779302"),
+                    None,
+                ),
+                auth(
+                    "76cd24bf-a9fc-4344-b1dc-908275de6d6d",
+                    Some("c13b7b9c-2ed1-4901-b8a8-16f35468da29"),
+                    None,
+                ),
+                auth(
+                    "76c7f279-7959-468f-8943-3954880e0d8c",
+                    Some("7f7513a8-73f9-4c5f-97a2-c41f0ea783ef"),
+                    None,
+                ),
+                auth("022907d3-0f1b-48f7-badc-1ba6abab6d66", None, None),
+            ];
+            A
+        }
+        "microsoft.dbforpostgresql" => {
+            const A: &[ProviderAuthorization] = &[
+                auth(
+                    "76cd24bf-a9fc-4344-b1dc-908275de6d6d",
+                    Some("c13b7b9c-2ed1-4901-b8a8-16f35468da29"),
+                    None,
+                ),
+                auth(
+                    "93efed00-6552-4119-833a-422b297199f9",
+                    Some("a864a0a2-ab66-47a6-97a8-223dc1379f87"),
+                    None,
+                ),
+                auth("123cd850-d9df-40bd-94d5-c9f07b7fa203", None, None),
+            ];
+            A
+        }
+        "microsoft.containerinstance" => {
+            const A: &[ProviderAuthorization] = &[auth(
+                "6bb8e274-af5d-4df2-98a3-4fd78b4cafd9",
+                Some("3c60422b-a83a-428d-9830-22609c77aa6c"),
+                None,
+            )];
+            A
+        }
+        _ => &[],
+    }
+}
+
 /// The JSON ARM returns for a provider.
 pub fn provider_json(subscription_id: &str, p: &ProviderInfo, state: &str) -> Json {
     let locations: Vec<&str> = directory::physical_regions()
@@ -718,13 +1068,33 @@ pub fn provider_json(subscription_id: &str, p: &ProviderInfo, state: &str) -> Js
             Json::Object(o)
         })
         .collect();
-    json!({
+    let mut out = json!({
         "id": format!("/subscriptions/{subscription_id}/providers/{}", p.namespace),
         "namespace": p.namespace,
         "resourceTypes": types,
         "registrationState": state,
         "registrationPolicy": p.registration_policy,
-    })
+    });
+    let auths: Vec<Json> = authorizations(p.namespace)
+        .iter()
+        .map(|a| {
+            let mut o = serde_json::Map::new();
+            o.insert("applicationId".into(), json!(a.application_id));
+            if let Some(r) = a.role_definition_id {
+                o.insert("roleDefinitionId".into(), json!(r));
+            }
+            if let Some(r) = a.managed_by_role_definition_id {
+                o.insert("managedByRoleDefinitionId".into(), json!(r));
+            }
+            Json::Object(o)
+        })
+        .collect();
+    if !auths.is_empty()
+        && let Some(m) = out.as_object_mut()
+    {
+        m.insert("authorizations".into(), Json::Array(auths));
+    }
+    out
 }
 
 /// ARM's `404 InvalidResourceNamespace`.

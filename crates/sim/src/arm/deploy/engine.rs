@@ -757,10 +757,15 @@ fn failure_for(
     } else {
         f.message.clone()
     };
+    let error = if f.target.is_empty() {
+        json!({"code": code, "message": message})
+    } else {
+        json!({"code": code, "target": f.target, "message": message})
+    };
     Some(Failure {
         status_code: status_for(&code).into(),
         after_secs: f.after_seconds.max(0.0) / speed,
-        error: json!({"code": code, "message": message}),
+        error,
     })
 }
 

@@ -191,7 +191,7 @@ fn cluster_name(r: &PlannedResource) -> String {
 
 /// The errors preflight finds for a plan; empty when it passes.
 pub fn check(plan: &Plan, scenario: &Scenario, subscription_id: &str) -> Vec<Json> {
-    let mut errors = Vec::new();
+    let mut errors = name_errors(plan);
     let computes = compute_of(plan);
     // VM sizes not offered.
     for c in &computes {
@@ -288,6 +288,42 @@ pub fn check(plan: &Plan, scenario: &Scenario, subscription_id: &str) -> Vec<Jso
                 "message": core,
             }));
         }
+    }
+    errors
+}
+
+/// Names the providers refuse in preflight, before anything is created: a storage account
+/// name of the wrong form (`AccountNameInvalid`, as in the `PostDeploymentValidateOnResourceGroup`
+/// example) and a Key Vault name of the wrong form (`VaultNameNotValid`).
+fn name_errors(plan: &Plan) -> Vec<Json> {
+    let mut errors = Vec::new();
+    for r in &plan.resources {
+        let (code, message) = if r
+            .resource_type
+            .eq_ignore_ascii_case("Microsoft.Storage/storageAccounts")
+        {
+            if crate::arm::names::storage_name_valid(&r.name) {
+                continue;
+            }
+            (
+                "AccountNameInvalid",
+                crate::arm::names::storage_name_message(&r.name),
+            )
+        } else if r
+            .resource_type
+            .eq_ignore_ascii_case(crate::arm::keyvault::VAULT_TYPE)
+        {
+            if crate::arm::names::keyvault_name_valid(&r.name) {
+                continue;
+            }
+            (
+                "VaultNameNotValid",
+                crate::arm::names::keyvault_name_message(&r.name),
+            )
+        } else {
+            continue;
+        };
+        errors.push(json!({"code": code, "target": r.name, "message": message}));
     }
     errors
 }

@@ -114,13 +114,9 @@ pub fn deployment_json(d: &Deployment, root: &Deployment, now: OffsetDateTime) -
     p.insert("correlationId".into(), d.correlation_id.clone().into());
     p.insert("providers".into(), d.providers.clone());
     p.insert("dependencies".into(), d.dependencies.clone());
-    if state == "Succeeded"
-        && let Some(Json::Object(outputs)) = &d.outputs
-        && !outputs.is_empty()
-    {
-        p.insert("outputs".into(), Json::Object(outputs.clone()));
-    }
-    // Recorded failed and cancelled deployments list no output resources.
+    // Recorded failed and cancelled deployments list no outputs or output resources; a
+    // succeeded one always lists its output resources (`[]` when none), and its outputs when
+    // it has some or when it deployed nothing (azd's empty "down" template shows `{}`).
     if state == "Succeeded" {
         let parents = parents(ops);
         let created: Vec<Json> = ops
@@ -133,9 +129,16 @@ pub fn deployment_json(d: &Deployment, root: &Deployment, now: OffsetDateTime) -
             })
             .map(|o| json!({"id": o.resource_id}))
             .collect();
-        if !created.is_empty() {
-            p.insert("outputResources".into(), created.into());
+        let outputs = d
+            .outputs
+            .as_ref()
+            .and_then(Json::as_object)
+            .cloned()
+            .unwrap_or_default();
+        if !outputs.is_empty() || created.is_empty() {
+            p.insert("outputs".into(), Json::Object(outputs));
         }
+        p.insert("outputResources".into(), created.into());
     }
     if state == "Failed"
         && let Some(e) = &d.error

@@ -249,6 +249,14 @@ pub fn complete(v: &mut Json, ctx: &RuntimeContext) {
             id_guid(&id, "resourceGuid").into(),
         );
     }
+    // Microsoft.Network gives every resource (and each subnet) a weak etag that changes
+    // with each write.
+    let etag = ty
+        .starts_with("microsoft.network/")
+        .then(|| format!("W/\"{}\"", id_guid(&id, &format!("etag|{}", ctx.now))));
+    if let Some(e) = &etag {
+        o.insert("etag".into(), e.clone().into());
+    }
     match ty.as_str() {
         "microsoft.containerservice/managedclusters" => {
             let prefix = props
@@ -440,6 +448,9 @@ pub fn complete(v: &mut Json, ctx: &RuntimeContext) {
                         "type".into(),
                         "Microsoft.Network/virtualNetworks/subnets".into(),
                     );
+                    if let Some(e) = &etag {
+                        s.insert("etag".into(), e.clone().into());
+                    }
                     if let Some(Json::Object(sp)) = s.get_mut("properties") {
                         sp.insert("provisioningState".into(), "Succeeded".into());
                     }
@@ -499,7 +510,62 @@ pub fn complete(v: &mut Json, ctx: &RuntimeContext) {
         }
         _ => {}
     }
+    apply_defaults(&ty, o, &mut props);
+    strip_write_only(&mut props);
     o.insert("properties".into(), Json::Object(props));
+}
+
+/// Properties Azure accepts on a write and never returns (passwords, VM custom data, a
+/// service principal's secret): left out of everything the simulator stores or answers.
+const WRITE_ONLY: &[&str] = &[
+    "administratorLoginPassword",
+    "adminPassword",
+    "password",
+    "customData",
+    "secret",
+];
+
+/// Removes the [`WRITE_ONLY`] properties at any depth (names compared case-insensitively).
+pub fn strip_write_only(props: &mut Map<String, Json>) {
+    props.retain(|k, _| !WRITE_ONLY.iter().any(|w| w.eq_ignore_ascii_case(k)));
+    for v in props.values_mut() {
+        strip_write_only_in(v);
+    }
+}
+
+fn strip_write_only_in(v: &mut Json) {
+    match v {
+        Json::Object(o) => strip_write_only(o),
+        Json::Array(a) => a.iter_mut().for_each(strip_write_only_in),
+        _ => {}
+    }
+}
+
+/// The values a provider fills in when a template leaves them out, which what-if's `after`
+/// shows too: a storage account's `sku.tier` (Standard_LRS -> Standard) and a virtual
+/// network's `enableDdosProtection`/`enableVmProtection` (false). `ty` is lower-case.
+pub fn apply_defaults(ty: &str, o: &mut Map<String, Json>, props: &mut Map<String, Json>) {
+    match ty {
+        "microsoft.storage/storageaccounts" => {
+            if let Some(Json::Object(sku)) = o.get_mut("sku")
+                && !sku.contains_key("tier")
+                && let Some(tier) = sku
+                    .get("name")
+                    .and_then(Json::as_str)
+                    .and_then(|n| n.split('_').next())
+                    .filter(|t| !t.is_empty())
+                    .map(str::to_owned)
+            {
+                sku.insert("tier".into(), tier.into());
+            }
+        }
+        "microsoft.network/virtualnetworks" => {
+            for k in ["enableDdosProtection", "enableVmProtection"] {
+                props.entry(k).or_insert(false.into());
+            }
+        }
+        _ => {}
+    }
 }
 
 /// `identity.principalId`/`tenantId` for system-assigned identities and the IDs of the

@@ -37,6 +37,17 @@ fn after_of(r: &PlannedResource) -> Json {
     if !r.properties.is_null() {
         o.insert("properties".into(), r.properties.to_json());
     }
+    // What-if shows the provider's defaults in `after`, as the resource will have them.
+    if let Some(Json::Object(mut props)) = o.remove("properties") {
+        runtime::apply_defaults(&r.resource_type.to_ascii_lowercase(), &mut o, &mut props);
+        o.insert("properties".into(), Json::Object(props));
+    } else {
+        runtime::apply_defaults(
+            &r.resource_type.to_ascii_lowercase(),
+            &mut o,
+            &mut Map::new(),
+        );
+    }
     o.insert("type".into(), r.resource_type.clone().into());
     Json::Object(o)
 }
@@ -61,10 +72,17 @@ fn before_of(e: &Resource) -> Json {
         identity.remove("principalId");
         identity.remove("tenantId");
     }
+    // Etags are concurrency tokens, not configuration.
+    o.remove("etag");
     if let Json::Object(p) = &e.properties {
         let mut p = p.clone();
         for k in runtime::computed_property_names(&e.resource_type) {
             p.remove(*k);
+        }
+        if let Some(Json::Array(subnets)) = p.get_mut("subnets") {
+            for s in subnets.iter_mut().filter_map(Json::as_object_mut) {
+                s.remove("etag");
+            }
         }
         if !p.is_empty() {
             o.insert("properties".into(), Json::Object(p));
