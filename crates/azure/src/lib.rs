@@ -3,11 +3,13 @@
 //! sign-in flows, the keyring token cache and the typed calls build on it.
 //!
 //! Who owns what:
+//! - [`arm`]: typed Resource Manager calls ([`arm::Arm`]) with their DTOs, over [`ArmClient`].
 //! - [`cloud`]: a [`Cloud`]'s endpoints (built-in public, US Government, China; custom from a
 //!   Resource Manager's metadata document) and the token scope for ARM.
 //! - [`tls`]: the HTTPS client (reqwest over rustls with *ring*) trusting an extra CA for
 //!   private clouds and the simulator.
-//! - [`auth`]: credentials, all implementing azure_core's `TokenCredential`.
+//! - [`auth`]: credentials, all implementing azure_core's `TokenCredential`: browser (PKCE,
+//!   loopback), device code, refresh token, service principal (secret, certificate), Azure CLI.
 //! - [`transport`]: [`ArmClient`], JSON requests over azure_core's pipeline (bearer token,
 //!   correlation ID, `api-version`), returning [`ArmResponse`] or a typed [`Error`].
 //! - [`throttle`]: the pipeline policy that paces requests under ARM's rate limits, waits out
@@ -28,6 +30,7 @@
 //! [`Error::Canceled`]. At the UI boundary, [`Error::report`] gives `{code, message, details,
 //! remediation}`. Tokens never reach an error, a log line or a `Debug` output.
 
+pub mod arm;
 pub mod auth;
 pub mod clock;
 pub mod cloud;
