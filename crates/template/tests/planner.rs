@@ -521,3 +521,26 @@ fn a_nested_child_is_found_by_its_short_name() {
         )]
     );
 }
+
+#[test]
+fn secure_parameter_values_are_masked_in_the_displayed_plan() {
+    let text = r#"{"parameters": {"pw": {"type": "securestring"}, "name": {"type": "string"}},
+        "resources": [{"type": "Microsoft.DBforMySQL/flexibleServers", "apiVersion": "1", "name": "[parameters('name')]",
+          "properties": {"administratorLoginPassword": "[parameters('pw')]",
+                         "note": "[format('Server=db;Password={0};', parameters('pw'))]"}}],
+        "outputs": {"o": {"type": "securestring", "value": "[parameters('pw')]"}}}"#;
+    let p = run(
+        text,
+        r#"{"pw": {"value": "Hunter2-secret"}, "name": {"value": "db"}}"#,
+    )
+    .unwrap();
+    // The plan keeps the real value for the engine; what is shown never does.
+    assert_eq!(
+        p.resources[0].properties.get("administratorLoginPassword"),
+        Some(&Value::str("Hunter2-secret"))
+    );
+    let shown = p.to_json().to_string();
+    assert!(!shown.contains("Hunter2-secret"), "{shown}");
+    assert!(shown.contains("Password=********;"), "{shown}");
+    assert!(!format!("{:?}", p.secrets).contains("Hunter2"));
+}

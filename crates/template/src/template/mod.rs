@@ -331,12 +331,74 @@ pub struct Plan {
     pub outputs: IndexMap<String, PlannedOutput>,
     /// IDs of resources left out because their condition is false.
     pub skipped: Vec<String>,
+    /// Values of secure parameters, so displays of the plan can mask them.
+    pub secrets: SecretValues,
+}
+
+/// The string values of `secureString`/`secureObject` parameters: [`Plan::to_json`] masks them
+/// wherever they appear, and `Debug` never prints them.
+#[derive(Clone, Default)]
+pub struct SecretValues(Vec<String>);
+
+impl std::fmt::Debug for SecretValues {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SecretValues({} redacted)", self.0.len())
+    }
+}
+
+/// What a masked secret prints as.
+pub const MASK: &str = "********";
+
+impl SecretValues {
+    /// Collects every string inside a secure parameter's value.
+    fn collect(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::String(s) if !s.is_empty() => out.push(s.clone()),
+            Value::Array(a) => a.iter().for_each(|x| SecretValues::collect(x, out)),
+            Value::Object(o) => o.values().for_each(|x| SecretValues::collect(x, out)),
+            _ => {}
+        }
+    }
+
+    /// True when there is nothing to mask.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The value with every secret masked: whole strings, and inside longer strings (a
+    /// connection string built with `format()`) for secrets of four characters or more.
+    pub fn mask(&self, v: &Value) -> Value {
+        if self.0.is_empty() {
+            return v.clone();
+        }
+        match v {
+            Value::String(s) => {
+                if self.0.iter().any(|x| x == s) {
+                    return Value::str(MASK);
+                }
+                let mut out = s.clone();
+                for x in self.0.iter().filter(|x| x.chars().count() >= 4) {
+                    if out.contains(x.as_str()) {
+                        out = out.replace(x.as_str(), MASK);
+                    }
+                }
+                Value::String(out)
+            }
+            Value::Array(a) => Value::Array(a.iter().map(|x| self.mask(x)).collect()),
+            Value::Object(o) => {
+                Value::Object(o.iter().map(|(k, x)| (k.clone(), self.mask(x))).collect())
+            }
+            other => other.clone(),
+        }
+    }
 }
 
 impl Plan {
     /// The plan as JSON: `{"resources":[{"id","type","name","apiVersion","location","dependsOn",
     /// "properties",...}],"order":[[ids]],"outputs":{"name":{"type","value"}},"skipped":[ids]}`.
+    /// Secure parameter values are masked wherever they appear, and secure outputs entirely.
     pub fn to_json(&self) -> serde_json::Value {
+        let shown = |v: &Value| self.secrets.mask(v).to_json();
         let resources: Vec<serde_json::Value> = self
             .resources
             .iter()
@@ -348,14 +410,12 @@ impl Plan {
                 o.insert("apiVersion".into(), r.api_version.clone().into());
                 o.insert(
                     "location".into(),
-                    r.location
-                        .as_ref()
-                        .map_or(serde_json::Value::Null, Value::to_json),
+                    r.location.as_ref().map_or(serde_json::Value::Null, shown),
                 );
                 o.insert("dependsOn".into(), r.depends_on.clone().into());
-                o.insert("properties".into(), r.properties.to_json());
+                o.insert("properties".into(), shown(&r.properties));
                 for (k, v) in &r.extra {
-                    o.insert(k.clone(), v.to_json());
+                    o.insert(k.clone(), shown(v));
                 }
                 if let Some(s) = &r.symbolic_name {
                     o.insert("symbolicName".into(), s.clone().into());
@@ -376,9 +436,14 @@ impl Plan {
             .outputs
             .iter()
             .map(|(k, o)| {
+                let value = if o.output_type.starts_with("Secure") {
+                    serde_json::Value::String(MASK.into())
+                } else {
+                    shown(&o.value)
+                };
                 (
                     k.clone(),
-                    serde_json::json!({"type": o.output_type, "value": o.value.to_json()}),
+                    serde_json::json!({"type": o.output_type, "value": value}),
                 )
             })
             .collect();
@@ -406,6 +471,14 @@ pub fn plan(
     context: &DeploymentContext,
     resolver: &dyn Resolver,
 ) -> Result<Plan, TemplateError> {
+    let mut secrets = Vec::new();
+    for (name, def) in template.parameters() {
+        if def.is_secure()
+            && let Some(v) = parameters.get(name)
+        {
+            SecretValues::collect(&v.to_value(), &mut secrets);
+        }
+    }
     let supplied: Vec<(String, Value)> = parameters
         .values
         .iter()
@@ -443,5 +516,6 @@ pub fn plan(
         order,
         outputs: result.outputs,
         skipped: result.skipped,
+        secrets: SecretValues(secrets),
     })
 }
