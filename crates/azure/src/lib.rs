@@ -10,6 +10,8 @@
 //!   private clouds and the simulator.
 //! - [`auth`]: credentials, all implementing azure_core's `TokenCredential`: browser (PKCE,
 //!   loopback), device code, refresh token, service principal (secret, certificate), Azure CLI.
+//!   Its [`auth::cache`] keeps refresh tokens and secrets in the OS keyring, access tokens in
+//!   memory.
 //! - [`transport`]: [`ArmClient`], JSON requests over azure_core's pipeline (bearer token,
 //!   correlation ID, `api-version`), returning [`ArmResponse`] or a typed [`Error`].
 //! - [`throttle`]: the pipeline policy that paces requests under ARM's rate limits, waits out

@@ -12,11 +12,14 @@
 //!   with an in-memory access-token cache.
 //! - [`service`]: service principals with a client secret (azure_identity) and the Azure CLI /
 //!   Azure Developer CLI sessions; [`certificate`]: service principals with a certificate.
+//! - [`cache`]: [`TokenCache`], refresh tokens and secrets in a [`SecretStore`] (the OS keyring
+//!   or memory), access tokens in memory, sign-out.
 //!
 //! Errors are [`SignInError`]; inside `get_token` they become azure_core credential errors.
 //! No token, refresh token, code, verifier or secret reaches an error or a `Debug` output.
 
 pub mod browser;
+pub mod cache;
 pub mod certificate;
 pub mod device;
 pub mod entra;
@@ -26,6 +29,7 @@ pub mod refresh;
 pub mod service;
 
 pub use browser::{BrowserOpener, CommandOpener, InteractiveBrowserCredential};
+pub use cache::{CacheError, CachedCredential, KeyringStore, MemoryStore, SecretStore, TokenCache};
 pub use certificate::ClientCertificateCredential;
 pub use device::{DeviceCodeCredential, DeviceCodePrompt};
 pub use entra::{AZURE_CLI_CLIENT_ID, Account, EntraClient, Session};
