@@ -73,7 +73,7 @@ pub struct InteractiveBrowserCredential {
     opener: Arc<dyn BrowserOpener>,
     timeout: Duration,
     cancel: CancelToken,
-    session: AsyncMutex<Option<Arc<RefreshTokenCredential>>>,
+    session: super::refresh::SignedInSlot,
 }
 
 impl fmt::Debug for InteractiveBrowserCredential {
@@ -171,19 +171,10 @@ impl TokenCredential for InteractiveBrowserCredential {
         scopes: &[&str],
         options: Option<TokenRequestOptions<'_>>,
     ) -> azure_core::Result<AccessToken> {
-        // Held across the sign-in so concurrent callers share one browser window.
-        let mut guard = self.session.lock().await;
-        if guard.is_none() {
-            let session = self.sign_in(scopes).await?;
-            *guard = Some(Arc::new(RefreshTokenCredential::from_session(
-                self.entra.clone(),
-                &session,
-            )?));
-        }
-        match guard.as_ref() {
-            Some(c) => c.get_token(scopes, options).await,
-            None => Err(SignInError::NoRefreshToken.into()),
-        }
+        super::refresh::token_after_sign_in(&self.session, &self.entra, scopes, options, || {
+            self.sign_in(scopes)
+        })
+        .await
     }
 }
 

@@ -52,7 +52,7 @@ pub struct DeviceCodeCredential {
     entra: EntraClient,
     show: ShowPrompt,
     cancel: CancelToken,
-    session: AsyncMutex<Option<Arc<RefreshTokenCredential>>>,
+    session: super::refresh::SignedInSlot,
 }
 
 impl fmt::Debug for DeviceCodeCredential {
@@ -188,17 +188,9 @@ impl TokenCredential for DeviceCodeCredential {
         scopes: &[&str],
         options: Option<TokenRequestOptions<'_>>,
     ) -> azure_core::Result<AccessToken> {
-        let mut guard = self.session.lock().await;
-        if guard.is_none() {
-            let session = self.sign_in(scopes).await?;
-            *guard = Some(Arc::new(RefreshTokenCredential::from_session(
-                self.entra.clone(),
-                &session,
-            )?));
-        }
-        match guard.as_ref() {
-            Some(c) => c.get_token(scopes, options).await,
-            None => Err(SignInError::NoRefreshToken.into()),
-        }
+        super::refresh::token_after_sign_in(&self.session, &self.entra, scopes, options, || {
+            self.sign_in(scopes)
+        })
+        .await
     }
 }

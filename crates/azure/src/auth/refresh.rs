@@ -154,3 +154,34 @@ impl TokenCredential for RefreshTokenCredential {
         Ok(self.token_for_tenant(&tenant, scopes).await?)
     }
 }
+
+/// Where an interactive credential keeps what its one sign-in produced: the first token
+/// request signs in (the browser or device flow), every later one refreshes from it.
+pub(crate) type SignedInSlot = tokio::sync::Mutex<Option<std::sync::Arc<RefreshTokenCredential>>>;
+
+/// A token from the slot, signing in first when nobody has yet. The slot's lock is held across
+/// the sign-in so concurrent callers share one browser window or device code.
+pub(crate) async fn token_after_sign_in<F, Fut>(
+    slot: &SignedInSlot,
+    entra: &EntraClient,
+    scopes: &[&str],
+    options: Option<TokenRequestOptions<'_>>,
+    sign_in: F,
+) -> azure_core::Result<AccessToken>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<Session, SignInError>>,
+{
+    let mut guard = slot.lock().await;
+    if guard.is_none() {
+        let session = sign_in().await?;
+        *guard = Some(std::sync::Arc::new(RefreshTokenCredential::from_session(
+            entra.clone(),
+            &session,
+        )?));
+    }
+    match guard.as_ref() {
+        Some(c) => c.get_token(scopes, options).await,
+        None => Err(SignInError::NoRefreshToken.into()),
+    }
+}
