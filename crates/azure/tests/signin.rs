@@ -10,151 +10,21 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use azure_core::credentials::{Secret, TokenCredential};
+use landfall_azure::CancelToken;
 use landfall_azure::auth::device::DeviceCodePrompt;
 use landfall_azure::auth::{
     BrowserOpener, CliSessionCredential, CliTool, ClientCertificateCredential,
-    DeviceCodeCredential, EntraClient, InteractiveBrowserCredential, RefreshTokenCredential,
-    SignInError, client_secret_credential,
+    DeviceCodeCredential, InteractiveBrowserCredential, RefreshTokenCredential, SignInError,
+    client_secret_credential,
 };
-use landfall_azure::clock::SleepFuture;
-use landfall_azure::{ArmClient, ArmClientOptions, CancelToken, Cloud, Timer, TrustedCa};
+use landfall_sim::Scenario;
 use landfall_sim::entra::store::DeviceState;
-use landfall_sim::{ManualClock, Scenario, Sim, SimHandle, SimOptions};
-use time::OffsetDateTime;
 use url::Url;
 
-/// Decides how far a sleep moves the simulator's clock (index, asked) and may act on the
-/// simulator at that moment.
-type SleepHook = Box<dyn FnMut(usize, Duration) -> Duration + Send>;
+#[path = "support/sim_env.rs"]
+mod sim_env;
 
-/// The credentials' clock and sleep, bound to the simulator's manual clock.
-struct SimTime {
-    clock: Arc<ManualClock>,
-    sleeps: Mutex<Vec<Duration>>,
-    hook: Mutex<Option<SleepHook>>,
-}
-
-impl landfall_azure::Clock for SimTime {
-    fn now(&self) -> OffsetDateTime {
-        landfall_sim::Clock::now(&*self.clock)
-    }
-}
-
-impl landfall_azure::Sleep for SimTime {
-    fn sleep(&self, duration: Duration) -> SleepFuture {
-        let index = {
-            let mut sleeps = self.sleeps.lock().unwrap();
-            sleeps.push(duration);
-            sleeps.len() - 1
-        };
-        let advance = match self.hook.lock().unwrap().as_mut() {
-            Some(hook) => hook(index, duration),
-            None => duration,
-        };
-        self.clock
-            .advance(time::Duration::try_from(advance).unwrap());
-        Box::pin(tokio::task::yield_now())
-    }
-}
-
-struct Env {
-    sim: SimHandle,
-    time: Arc<SimTime>,
-    cloud: Cloud,
-    ca: TrustedCa,
-    http: reqwest::Client,
-}
-
-impl Env {
-    async fn start(scenario: Scenario) -> Env {
-        let now = OffsetDateTime::now_utc().replace_nanosecond(0).unwrap();
-        let clock = Arc::new(ManualClock::new(now));
-        let sim = Sim::start(SimOptions {
-            clock: clock.clone(),
-            scenario: Scenario {
-                no_throttling: true,
-                ..scenario
-            },
-            ..SimOptions::default()
-        })
-        .await
-        .unwrap();
-        let ca = TrustedCa::from_pem(&sim.ca_pem).unwrap().exclusive();
-        let http = landfall_azure::tls::http_client(Some(&ca)).unwrap();
-        let cloud = Cloud::discover(&Url::parse(&sim.base_url).unwrap(), &http)
-            .await
-            .unwrap();
-        let time = Arc::new(SimTime {
-            clock,
-            sleeps: Mutex::new(Vec::new()),
-            hook: Mutex::new(None),
-        });
-        Env {
-            sim,
-            time,
-            cloud,
-            ca,
-            http,
-        }
-    }
-
-    fn tenant(&self) -> String {
-        self.sim.sim.options.identity.tenant_id.clone()
-    }
-
-    fn timer(&self) -> Timer {
-        Timer::new(self.time.clone(), self.time.clone())
-    }
-
-    fn entra(&self) -> EntraClient {
-        EntraClient::with_http(self.cloud.clone(), &self.tenant(), self.http.clone())
-            .timer(self.timer())
-    }
-
-    fn scope(&self) -> String {
-        self.cloud.arm_scope()
-    }
-
-    fn sleeps(&self) -> Vec<Duration> {
-        self.time.sleeps.lock().unwrap().clone()
-    }
-
-    fn on_sleep(&self, hook: SleepHook) {
-        *self.time.hook.lock().unwrap() = Some(hook);
-    }
-
-    /// Token endpoint requests the simulator served.
-    fn token_requests(&self) -> usize {
-        self.sim
-            .sim
-            .requests
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|r| r.path.ends_with("/oauth2/v2.0/token"))
-            .count()
-    }
-
-    /// `GET /subscriptions` through the ARM client with `credential`.
-    async fn list_subscriptions(&self, credential: Arc<dyn TokenCredential>) -> serde_json::Value {
-        let client = ArmClient::for_cloud(
-            &self.cloud,
-            credential,
-            Some(ArmClientOptions {
-                trusted_ca: Some(self.ca.clone()),
-                timer: self.timer(),
-                ..ArmClientOptions::default()
-            }),
-        )
-        .unwrap();
-        client
-            .get("/subscriptions", "2022-12-01")
-            .await
-            .unwrap()
-            .json_value()
-            .unwrap()
-    }
-}
+use sim_env::Env;
 
 /// What the test browser saw.
 #[derive(Default)]

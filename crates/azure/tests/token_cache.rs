@@ -6,38 +6,33 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use azure_core::credentials::{Secret, TokenCredential};
 use landfall_azure::auth::device::DeviceCodePrompt;
 use landfall_azure::auth::{
-    CacheError, DeviceCodeCredential, EntraClient, MemoryStore, SecretStore, Session, TokenCache,
+    CacheError, DeviceCodeCredential, MemoryStore, SecretStore, Session, TokenCache,
 };
-use landfall_azure::clock::SleepFuture;
-use landfall_azure::{ArmClient, ArmClientOptions, Cloud, Timer, TrustedCa};
+use landfall_sim::Scenario;
 use landfall_sim::entra::store::DeviceState;
-use landfall_sim::{ManualClock, Scenario, Sim, SimHandle, SimOptions};
-use time::OffsetDateTime;
-use url::Url;
 
-/// The credentials' clock and sleep on the simulator's manual clock; every sleep approves a
-/// pending device code (the user enters it).
-struct SimTime {
-    clock: Arc<ManualClock>,
-    sim: Arc<Sim>,
-    prompt: Arc<Mutex<Option<DeviceCodePrompt>>>,
-}
+#[path = "support/sim_env.rs"]
+mod sim_env;
 
-impl landfall_azure::Clock for SimTime {
-    fn now(&self) -> OffsetDateTime {
-        landfall_sim::Clock::now(&*self.clock)
-    }
-}
+use sim_env::Env;
 
-impl landfall_azure::Sleep for SimTime {
-    fn sleep(&self, duration: Duration) -> SleepFuture {
-        if let Some(p) = self.prompt.lock().unwrap().clone() {
-            let mut store = self.sim.tokens.store();
+/// A simulator whose access tokens last an hour, where every sleep of a credential enters a
+/// pending device code (the user types it in), and the prompt slot the device flow fills.
+async fn start() -> (Env, Arc<Mutex<Option<DeviceCodePrompt>>>) {
+    let env = Env::start(Scenario {
+        token_lifetime_seconds: Some(3600),
+        ..Scenario::default()
+    })
+    .await;
+    let prompt: Arc<Mutex<Option<DeviceCodePrompt>>> = Arc::default();
+    let (sim, slot) = (env.sim.sim.clone(), prompt.clone());
+    env.on_sleep(Box::new(move |_, duration| {
+        if let Some(p) = slot.lock().unwrap().clone() {
+            let mut store = sim.tokens.store();
             if let Some(key) = store.device_by_user_code(&p.user_code)
                 && let Some(flow) = store.devices.get_mut(&key)
                 && flow.state == DeviceState::Pending
@@ -45,121 +40,33 @@ impl landfall_azure::Sleep for SimTime {
                 flow.state = DeviceState::Approved;
             }
         }
-        self.clock
-            .advance(time::Duration::try_from(duration).unwrap());
-        Box::pin(tokio::task::yield_now())
-    }
+        duration
+    }));
+    (env, prompt)
 }
 
-struct Env {
-    sim: SimHandle,
-    time: Arc<SimTime>,
-    cloud: Cloud,
-    ca: TrustedCa,
-    http: reqwest::Client,
+/// The signed-in user's object ID.
+fn user_oid(env: &Env) -> String {
+    env.sim.sim.options.identity.user_object_id.clone()
 }
 
-impl Env {
-    async fn start() -> Env {
-        let now = OffsetDateTime::now_utc().replace_nanosecond(0).unwrap();
-        let clock = Arc::new(ManualClock::new(now));
-        let sim = Sim::start(SimOptions {
-            clock: clock.clone(),
-            scenario: Scenario {
-                no_throttling: true,
-                token_lifetime_seconds: Some(3600),
-                ..Scenario::default()
-            },
-            ..SimOptions::default()
-        })
-        .await
-        .unwrap();
-        let ca = TrustedCa::from_pem(&sim.ca_pem).unwrap().exclusive();
-        let http = landfall_azure::tls::http_client(Some(&ca)).unwrap();
-        let cloud = Cloud::discover(&Url::parse(&sim.base_url).unwrap(), &http)
-            .await
-            .unwrap();
-        let time = Arc::new(SimTime {
-            clock,
-            sim: sim.sim.clone(),
-            prompt: Arc::default(),
-        });
-        Env {
-            sim,
-            time,
-            cloud,
-            ca,
-            http,
-        }
-    }
-
-    fn tenant(&self) -> String {
-        self.sim.sim.options.identity.tenant_id.clone()
-    }
-
-    fn oid(&self) -> String {
-        self.sim.sim.options.identity.user_object_id.clone()
-    }
-
-    fn timer(&self) -> Timer {
-        Timer::new(self.time.clone(), self.time.clone())
-    }
-
-    fn entra(&self) -> EntraClient {
-        EntraClient::with_http(self.cloud.clone(), &self.tenant(), self.http.clone())
-            .timer(self.timer())
-    }
-
-    fn scope(&self) -> String {
-        self.cloud.arm_scope()
-    }
-
-    /// A device-code sign-in, the code entered at the first poll.
-    async fn sign_in(&self) -> Session {
-        let slot = self.time.prompt.clone();
-        let credential = DeviceCodeCredential::new(
-            self.entra(),
-            Arc::new(move |p: &DeviceCodePrompt| *slot.lock().unwrap() = Some(p.clone())),
-        );
-        credential.sign_in(&[&self.scope()]).await.unwrap()
-    }
-
-    /// Token endpoint requests the simulator served.
-    fn token_requests(&self) -> usize {
-        self.sim
-            .sim
-            .requests
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|r| r.path.ends_with("/oauth2/v2.0/token"))
-            .count()
-    }
-
-    /// `GET /subscriptions` through the ARM client with `credential`.
-    async fn list_subscriptions(&self, credential: Arc<dyn TokenCredential>) -> serde_json::Value {
-        let client = ArmClient::for_cloud(
-            &self.cloud,
-            credential,
-            Some(ArmClientOptions {
-                trusted_ca: Some(self.ca.clone()),
-                timer: self.timer(),
-                ..ArmClientOptions::default()
-            }),
-        )
-        .unwrap();
-        client
-            .get("/subscriptions", "2022-12-01")
-            .await
-            .unwrap()
-            .json_value()
-            .unwrap()
-    }
+/// A device-code sign-in, the code entered at the first poll.
+async fn sign_in(env: &Env, prompt: &Arc<Mutex<Option<DeviceCodePrompt>>>) -> Session {
+    let slot = prompt.clone();
+    let credential = DeviceCodeCredential::new(
+        env.entra(),
+        Arc::new(move |p: &DeviceCodePrompt| *slot.lock().unwrap() = Some(p.clone())),
+    );
+    credential.sign_in(&[&env.scope()]).await.unwrap()
 }
 
 /// The stored refresh token of the env's account in `tenant`.
 fn stored_refresh(env: &Env, store: &MemoryStore, tenant: &str) -> Option<String> {
-    let key = format!("{}/{}/{tenant}/refresh-token", env.cloud.name, env.oid());
+    let key = format!(
+        "{}/{}/{tenant}/refresh-token",
+        env.cloud.name,
+        user_oid(env)
+    );
     store
         .get("landfall", &key)
         .unwrap()
@@ -168,13 +75,13 @@ fn stored_refresh(env: &Env, store: &MemoryStore, tenant: &str) -> Option<String
 
 #[tokio::test]
 async fn a_new_cache_redeems_the_stored_refresh_token_for_a_token_arm_accepts() {
-    let env = Env::start().await;
+    let (env, prompt) = start().await;
     let store = Arc::new(MemoryStore::new());
-    let session = env.sign_in().await;
+    let session = sign_in(&env, &prompt).await;
     let oid = TokenCache::new(store.clone(), env.entra())
         .store_session(&session)
         .unwrap();
-    assert_eq!(oid, env.oid());
+    assert_eq!(oid, user_oid(&env));
     assert_eq!(
         stored_refresh(&env, &store, &env.tenant()).as_deref(),
         session.refresh_token().map(|s| s.secret())
@@ -199,9 +106,9 @@ async fn a_new_cache_redeems_the_stored_refresh_token_for_a_token_arm_accepts() 
 
 #[tokio::test]
 async fn refreshes_five_minutes_before_expiry_and_writes_the_rotated_refresh_token_back() {
-    let env = Env::start().await;
+    let (env, prompt) = start().await;
     let store = Arc::new(MemoryStore::new());
-    let session = env.sign_in().await;
+    let session = sign_in(&env, &prompt).await;
     let cache = TokenCache::new(store.clone(), env.entra());
     let oid = cache.store_session(&session).unwrap();
     let credential = cache
@@ -247,10 +154,10 @@ async fn refreshes_five_minutes_before_expiry_and_writes_the_rotated_refresh_tok
 
 #[tokio::test]
 async fn a_guest_tenant_credential_uses_the_home_refresh_token_and_stores_its_own() {
-    let env = Env::start().await;
+    let (env, prompt) = start().await;
     let store = Arc::new(MemoryStore::new());
     let cache = TokenCache::new(store.clone(), env.entra());
-    let oid = cache.store_session(&env.sign_in().await).unwrap();
+    let oid = cache.store_session(&sign_in(&env, &prompt).await).unwrap();
     let guest = env.sim.sim.options.identity.guest_tenant_id.clone();
     cache
         .credential_for(&oid, &guest, &env.scope())
@@ -261,10 +168,10 @@ async fn a_guest_tenant_credential_uses_the_home_refresh_token_and_stores_its_ow
 
 #[tokio::test]
 async fn sign_out_removes_every_entry_of_the_account_and_its_access_tokens() {
-    let env = Env::start().await;
+    let (env, prompt) = start().await;
     let store = Arc::new(MemoryStore::new());
     let cache = TokenCache::new(store.clone(), env.entra());
-    let oid = cache.store_session(&env.sign_in().await).unwrap();
+    let oid = cache.store_session(&sign_in(&env, &prompt).await).unwrap();
     let guest = env.sim.sim.options.identity.guest_tenant_id.clone();
     let credential = cache
         .credential_for(&oid, &guest, &env.scope())
@@ -303,10 +210,10 @@ async fn sign_out_removes_every_entry_of_the_account_and_its_access_tokens() {
 
 #[tokio::test]
 async fn no_token_or_secret_appears_in_debug_or_errors() {
-    let env = Env::start().await;
+    let (env, prompt) = start().await;
     let store = Arc::new(MemoryStore::new());
     let cache = TokenCache::new(store.clone(), env.entra());
-    let session = env.sign_in().await;
+    let session = sign_in(&env, &prompt).await;
     let oid = cache.store_session(&session).unwrap();
     cache
         .store_client_secret(&env.tenant(), "app-id", &Secret::new("sp-SECRET-value"))
