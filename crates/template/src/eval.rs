@@ -102,6 +102,15 @@ pub trait Scope {
         let _ = name;
         None
     }
+
+    /// A function the host adds to the language (Landfall's manifest adds `inputs()` and
+    /// `stageOutputs()`), consulted only for names that are not built-in functions. `None`
+    /// when the host has no such function; `Some(Err)` carries the message for a failed call.
+    /// The arguments arrive evaluated.
+    fn host_function(&mut self, name: &str, args: &[Value]) -> Option<Result<Value, String>> {
+        let _ = (name, args);
+        None
+    }
 }
 
 /// A scope for evaluating a lone expression: fixed parameters and variables, no copy loops.
@@ -291,6 +300,16 @@ impl<'s> Evaluator<'s> {
             Some(d) => d,
             None if lower.starts_with("list") => &functions::resource::LIST_FN,
             None => {
+                let mut values = Vec::with_capacity(args.len());
+                for a in args {
+                    values.push(self.eval(a)?);
+                }
+                if let Some(result) = self.scope.host_function(name, &values) {
+                    return result.map_err(|message| EvalError {
+                        message,
+                        offset: span.start,
+                    });
+                }
                 return Err(EvalError {
                     message: format!(
                         "The template function '{name}' is not valid. Please see https://aka.ms/arm-functions for usage details."
