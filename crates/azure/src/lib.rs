@@ -12,6 +12,9 @@
 //!   loopback), device code, refresh token, service principal (secret, certificate), Azure CLI.
 //!   Its [`auth::cache`] keeps refresh tokens and secrets in the OS keyring, access tokens in
 //!   memory.
+//! - [`account`]: the signed-in account between runs: a [`account::Profile`] (cloud, CA,
+//!   tenant, who and how, where its secret is in the keyring) in a data directory, and the ARM
+//!   client rebuilt from it ([`account::signed_in_client`]).
 //! - [`transport`]: [`ArmClient`], JSON requests over azure_core's pipeline (bearer token,
 //!   correlation ID, `api-version`), returning [`ArmResponse`] or a typed [`Error`].
 //! - [`throttle`]: the pipeline policy that paces requests under ARM's rate limits, waits out
@@ -32,6 +35,7 @@
 //! [`Error::Canceled`]. At the UI boundary, [`Error::report`] gives `{code, message, details,
 //! remediation}`. Tokens never reach an error, a log line or a `Debug` output.
 
+pub mod account;
 pub mod arm;
 pub mod auth;
 pub mod clock;
@@ -56,3 +60,6 @@ pub use transport::{ArmClient, ArmClientOptions, ArmRequest, ArmResponse};
 
 /// azure_core's HTTP method, re-exported for [`ArmRequest`].
 pub use azure_core::http::Method;
+
+/// azure_core's secret string (never printed by `Debug`), re-exported for secret stores.
+pub use azure_core::credentials::Secret;

@@ -25,6 +25,7 @@ pub mod deploy;
 pub mod error;
 pub mod events;
 pub mod inputs;
+pub mod installer;
 pub mod instances;
 pub mod journal;
 pub mod manifest;

@@ -1,0 +1,646 @@
+//! The deploy commands: `demo`, `plan`, `deploy`, `status`, `resume`, `cancel`, `instances`.
+//! Each builds an [`Installer`] (over the embedded simulator for `demo`, over the signed-in
+//! account otherwise) and prints what the engine reports.
+
+use std::io::{BufRead, IsTerminal};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Args;
+use landfall_azure::account::{Accounts, ProfileStore, signed_in_client};
+use landfall_azure::auth::{KeyringStore, MemoryStore, SecretStore, client_secret_credential};
+use landfall_azure::{ArmClient, ArmClientOptions, CancelToken, Cloud, Secret, TrustedCa};
+use landfall_engine::bundle::Bundle;
+use landfall_engine::deploy::RunnerOptions;
+use landfall_engine::events::Outcome;
+use landfall_engine::inputs::resolve;
+use landfall_engine::installer::{Installer, Prepared};
+use landfall_engine::journal::Journal;
+use landfall_engine::preflight::{CheckStatus, PreflightReport};
+use landfall_engine::{EngineError, RunKind, Target};
+use landfall_sim::{Scenario, Sim, SimHandle, SimOptions};
+
+use crate::paths;
+use crate::progress::{Mode, Printer, human};
+
+/// The inputs of a deploy, as flags.
+#[derive(Args, Clone, Debug, Default)]
+pub struct InputArgs {
+    /// Start from this preset (demo, small, medium, large).
+    #[arg(long)]
+    preset: Option<String>,
+    /// Set one input: `--set userNodeMax=5` (repeatable; wins over the preset and the file).
+    #[arg(long = "set", value_name = "INPUT=VALUE")]
+    sets: Vec<String>,
+    /// A JSON file of inputs (`{"name": value}` or an ARM parameters file).
+    #[arg(long, value_name = "FILE")]
+    inputs: Option<PathBuf>,
+}
+
+/// `landfall demo`.
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// The preset to install.
+    #[arg(long, default_value = "demo")]
+    preset: String,
+    /// Simulated Azure speed: provisioning takes real durations divided by this.
+    #[arg(long, default_value_t = 60.0)]
+    speed: f64,
+    /// Set one input (repeatable).
+    #[arg(long = "set", value_name = "INPUT=VALUE")]
+    sets: Vec<String>,
+    /// A failure scenario for the simulator (JSON), to show recovery.
+    #[arg(long, value_name = "FILE")]
+    scenario: Option<PathBuf>,
+    /// Re-attach to a demo run left unfinished (the simulator restarts from its saved state).
+    #[arg(long, value_name = "RUN")]
+    resume: Option<String>,
+    /// One JSON event per line on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+/// `landfall plan` and `landfall deploy`.
+#[derive(Args, Debug)]
+pub struct DeployArgs {
+    #[command(flatten)]
+    inputs: InputArgs,
+    /// Subscription ID.
+    #[arg(long)]
+    subscription: String,
+    /// Region (ARM location name, e.g. eastus).
+    #[arg(long)]
+    location: String,
+    /// Instance name.
+    #[arg(long)]
+    name: String,
+    /// Resource group (default: derived from the instance name).
+    #[arg(long)]
+    resource_group: Option<String>,
+    /// Do not ask before deploying.
+    #[arg(long)]
+    yes: bool,
+    /// JSON output (one event per line while deploying).
+    #[arg(long)]
+    json: bool,
+}
+
+/// `landfall status`.
+#[derive(Args, Debug)]
+pub struct StatusArgs {
+    /// The run (default: the latest).
+    run: Option<String>,
+    /// The snapshot as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// `landfall resume`.
+#[derive(Args, Debug)]
+pub struct ResumeArgs {
+    /// The run.
+    run: String,
+    /// One JSON event per line.
+    #[arg(long)]
+    json: bool,
+}
+
+/// `landfall cancel`.
+#[derive(Args, Debug)]
+pub struct CancelArgs {
+    /// The run.
+    run: String,
+    /// Cancel the running deployments in Azure too (otherwise only watching stops).
+    #[arg(long)]
+    in_azure: bool,
+}
+
+/// `landfall instances`.
+#[derive(Args, Debug)]
+pub struct InstancesArgs {
+    /// JSON output.
+    #[arg(long)]
+    json: bool,
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the runtime: {e}"))
+}
+
+fn engine_error(e: EngineError) -> String {
+    match &e {
+        EngineError::Inputs(errors) => {
+            let lines: Vec<String> = errors
+                .iter()
+                .map(|e| format!("  - {}", e.message))
+                .collect();
+            format!("the inputs are not valid:\n{}", lines.join("\n"))
+        }
+        _ => {
+            let p = e.problem();
+            match p.remediation {
+                Some(r) => format!("{}\n  fix: {}", p.message, r.message),
+                None => p.message,
+            }
+        }
+    }
+}
+
+/// The embedded simulator and an installer over it.
+struct Demo {
+    _sim: SimHandle,
+    installer: Installer,
+    target: Target,
+}
+
+fn demo_dir() -> Result<PathBuf, String> {
+    Ok(paths::data_dir()?.join("demo"))
+}
+
+async fn start_demo(speed: f64, scenario: Scenario, fresh: bool) -> Result<Demo, String> {
+    if !(speed.is_finite() && speed > 0.0) {
+        return Err(format!("--speed must be a positive number, not {speed}"));
+    }
+    let dir = demo_dir()?;
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| format!("cannot create the demo folder '{}': {e}", dir.display()))?;
+    let state = dir.join("sim-state.json");
+    let journal_path = dir.join("journal.sqlite");
+    if fresh {
+        for p in [&state, &journal_path] {
+            remove_if_present(p)?;
+        }
+        for suffix in ["-wal", "-shm"] {
+            remove_if_present(&PathBuf::from(format!(
+                "{}{suffix}",
+                journal_path.display()
+            )))?;
+        }
+    }
+    let sim = Sim::start(SimOptions {
+        state_file: Some(state),
+        speed,
+        scenario,
+        ..SimOptions::default()
+    })
+    .await
+    .map_err(|e| format!("cannot start the simulated Azure: {e}"))?;
+    let ca = TrustedCa::from_pem(&sim.ca_pem)
+        .map_err(|e| e.to_string())?
+        .exclusive();
+    let http = landfall_azure::tls::http_client(Some(&ca)).map_err(|e| e.to_string())?;
+    let base = url::Url::parse(&sim.base_url).map_err(|e| e.to_string())?;
+    let cloud = Cloud::discover(&base, &http)
+        .await
+        .map_err(|e| e.to_string())?;
+    let identity = sim.sim.options.identity.clone();
+    let credential = client_secret_credential(
+        &cloud,
+        &identity.tenant_id,
+        &identity.client_id,
+        Secret::new(identity.client_secret.clone()),
+        http,
+    )
+    .map_err(|e| e.to_string())?;
+    let client = ArmClient::for_cloud(
+        &cloud,
+        credential,
+        Some(ArmClientOptions {
+            trusted_ca: Some(ca),
+            ..ArmClientOptions::default()
+        }),
+    )
+    .map_err(|e| e.to_string())?;
+    let journal = Journal::open(&journal_path).map_err(|e| e.to_string())?;
+    let bundle = Bundle::builtin().map_err(engine_error)?;
+    let installer = Installer::new(
+        Arc::new(client),
+        Arc::new(journal),
+        Arc::new(bundle),
+        Arc::new(MemoryStore::new()),
+    )
+    .runner_options(RunnerOptions {
+        poll_interval: Duration::from_secs_f64((2.0 / speed).clamp(0.1, 2.0)),
+        ..RunnerOptions::default()
+    })
+    .duration_scale(1.0 / speed);
+    Ok(Demo {
+        _sim: sim,
+        installer,
+        target: Target {
+            subscription_id: identity.subscription_id,
+            tenant_id: identity.tenant_id,
+            resource_group: None,
+        },
+    })
+}
+
+fn remove_if_present(p: &Path) -> Result<(), String> {
+    match std::fs::remove_file(p) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(format!("cannot remove '{}': {e}", p.display())),
+    }
+}
+
+/// Stops watching on Ctrl-C.
+fn stop_on_ctrl_c(printer: Arc<Printer>) -> CancelToken {
+    let stop = CancelToken::new();
+    let s = stop.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            printer
+                .say("stopping: the deployments go on in Azure; `landfall resume RUN` re-attaches");
+            s.cancel();
+        }
+    });
+    stop
+}
+
+fn print_review(printer: &Printer, prepared: &Prepared, json: bool) {
+    if json {
+        return;
+    }
+    printer.say(&format!(
+        "instance '{}' in {} (resource group {}): {} resources in {} stages",
+        prepared.inputs.instance(),
+        prepared.inputs.location(),
+        prepared.resource_group,
+        prepared.plan.resource_count(),
+        prepared.plan.stages.len()
+    ));
+    let c = &prepared.cost;
+    printer.say(&format!(
+        "estimated cost: {:.2} {} a month (list prices of {}; {})",
+        c.total, c.currency, c.price_date, c.source
+    ));
+}
+
+fn print_preflight(printer: &Printer, report: &PreflightReport, json: bool) {
+    if json {
+        if let Ok(line) = serde_json::to_string(&serde_json::json!({"preflight": report})) {
+            eprintln!("{line}");
+        }
+        return;
+    }
+    for check in &report.checks {
+        let mark = match check.status {
+            CheckStatus::Pass => "ok  ",
+            CheckStatus::Warn => "warn",
+            CheckStatus::Fail => "FAIL",
+            CheckStatus::Skipped => "skip",
+        };
+        printer.say(&format!("[{mark}] {}: {}", check.label, check.message));
+        if check.status != CheckStatus::Pass
+            && let Some(fix) = &check.fix
+        {
+            printer.say(&format!("       fix: {}", fix.message));
+        }
+    }
+}
+
+fn finish(
+    result: &landfall_engine::deploy::RunResult,
+    run_id: &str,
+    printer: &Printer,
+    json: bool,
+) -> Result<(), String> {
+    if !json && let Some(map) = result.outputs.as_object() {
+        for (k, v) in map {
+            printer.say(&format!(
+                "  {k}: {}",
+                v.as_str().map_or_else(|| v.to_string(), str::to_owned)
+            ));
+        }
+    }
+    match result.outcome {
+        Outcome::Succeeded => Ok(()),
+        Outcome::Detached => Err(format!(
+            "stopped watching run {run_id}; the deployments go on in Azure. Re-attach with `landfall resume {run_id}`"
+        )),
+        Outcome::Canceled => Err(format!("run {run_id} was cancelled in Azure")),
+        Outcome::Failed => Err(format!(
+            "run {run_id} failed: {}. Fix the cause, then retry from the failed stage with `landfall deploy` again or `landfall resume`",
+            result
+                .error
+                .as_ref()
+                .map_or("a stage failed", |e| e.message.as_str())
+        )),
+    }
+}
+
+/// `landfall demo`.
+pub fn demo(args: DemoArgs) -> Result<(), String> {
+    let scenario = match &args.scenario {
+        None => Scenario::default(),
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| format!("--scenario: cannot read '{}': {e}", p.display()))?;
+            serde_json::from_str(&text).map_err(|e| {
+                format!("--scenario: '{}' is not a valid scenario: {e}", p.display())
+            })?
+        }
+    };
+    let printer = Arc::new(Printer::new(Mode::pick(args.json)));
+    runtime()?.block_on(async move {
+        let demo = start_demo(args.speed, scenario, args.resume.is_none()).await?;
+        let stop = stop_on_ctrl_c(printer.clone());
+        if let Some(run) = &args.resume {
+            let result = demo
+                .installer
+                .resume(run, printer.as_ref(), stop)
+                .await
+                .map_err(engine_error)?;
+            return finish(&result, run, &printer, args.json);
+        }
+        let manifest = &demo.installer.bundle().manifest;
+        let mut sets = args.sets.clone();
+        if !sets.iter().any(|s| s.starts_with("name=")) {
+            sets.insert(0, "name=demo".into());
+        }
+        if !sets.iter().any(|s| s.starts_with("location=")) {
+            sets.insert(0, "location=eastus".into());
+        }
+        let values = resolve(manifest, Some(&args.preset), None, &sets).map_err(engine_error)?;
+        let prepared = demo
+            .installer
+            .prepare(&values, &demo.target, Some(&args.preset))
+            .map_err(engine_error)?;
+        print_review(&printer, &prepared, args.json);
+        let (report, registered) = demo
+            .installer
+            .preflight_registering(&prepared)
+            .await
+            .map_err(engine_error)?;
+        if !registered.is_empty() && !args.json {
+            printer.say(&format!(
+                "registered resource providers: {}",
+                registered.join(", ")
+            ));
+        }
+        print_preflight(&printer, &report, args.json);
+        if !report.passed() {
+            return Err("preflight failed: nothing was deployed (see the fixes above)".into());
+        }
+        let (run_id, result) = demo
+            .installer
+            .install(&prepared, RunKind::Install, printer.as_ref(), stop)
+            .await
+            .map_err(engine_error)?;
+        finish(&result, &run_id, &printer, args.json)
+    })
+}
+
+/// An installer over the signed-in account.
+async fn account_installer() -> Result<Installer, String> {
+    let dir = paths::data_dir()?;
+    let service = paths::keyring_service();
+    let secrets: Arc<dyn SecretStore> = Arc::new(KeyringStore::new());
+    let accounts = Accounts::new(ProfileStore::new(dir.clone()), secrets.clone())
+        .keyring_service(service.clone());
+    let profile = accounts.current().map_err(|e| e.to_string())?;
+    let client = signed_in_client(&profile, secrets.clone(), None)
+        .await
+        .map_err(|e| e.to_string())?;
+    let journal = Journal::open(dir.join("journal.sqlite")).map_err(|e| e.to_string())?;
+    let bundle = Bundle::builtin().map_err(engine_error)?;
+    Ok(Installer::new(
+        Arc::new(client),
+        Arc::new(journal),
+        Arc::new(bundle),
+        secrets,
+    )
+    .secret_service(service))
+}
+
+fn deploy_values(
+    installer: &Installer,
+    args: &DeployArgs,
+) -> Result<(landfall_engine::inputs::InputValues, Target), String> {
+    let file = match &args.inputs.inputs {
+        Some(p) => Some(
+            std::fs::read_to_string(p)
+                .map_err(|e| format!("--inputs: cannot read '{}': {e}", p.display()))?,
+        ),
+        None => None,
+    };
+    let mut sets = vec![
+        format!("name={}", args.name),
+        format!("location={}", args.location),
+    ];
+    sets.extend(args.inputs.sets.iter().cloned());
+    let values = resolve(
+        &installer.bundle().manifest,
+        args.inputs.preset.as_deref(),
+        file.as_deref(),
+        &sets,
+    )
+    .map_err(engine_error)?;
+    Ok((
+        values,
+        Target {
+            subscription_id: args.subscription.clone(),
+            tenant_id: String::new(),
+            resource_group: args.resource_group.clone(),
+        },
+    ))
+}
+
+/// `landfall plan`: validate, plan and cost offline, then preflight; writes nothing.
+pub fn plan(args: DeployArgs) -> Result<(), String> {
+    runtime()?.block_on(async move {
+        let installer = account_installer().await?;
+        let (values, target) = deploy_values(&installer, &args)?;
+        let prepared = installer
+            .prepare(&values, &target, args.inputs.preset.as_deref())
+            .map_err(engine_error)?;
+        let report = installer.preflight(&prepared).await;
+        if args.json {
+            let out = serde_json::json!({
+                "plan": prepared.plan.to_json(),
+                "cost": prepared.cost,
+                "preflight": report,
+            });
+            println!("{out}");
+        } else {
+            let printer = Printer::new(Mode::Plain);
+            print_review(&printer, &prepared, false);
+            for stage in &prepared.plan.stages {
+                println!("stage {} ({}):", stage.name, stage.deployment_name);
+                for r in &stage.resources {
+                    println!("  + {} {}", r.resource_type, r.name);
+                }
+            }
+            print_preflight(&printer, &report, false);
+        }
+        if report.passed() {
+            Ok(())
+        } else {
+            Err("preflight failed (see the fixes above)".into())
+        }
+    })
+}
+
+/// `landfall deploy`.
+pub fn deploy(args: DeployArgs) -> Result<(), String> {
+    let printer = Arc::new(Printer::new(Mode::pick(args.json)));
+    runtime()?.block_on(async move {
+        let installer = account_installer().await?;
+        let (values, target) = deploy_values(&installer, &args)?;
+        let prepared = installer
+            .prepare(&values, &target, args.inputs.preset.as_deref())
+            .map_err(engine_error)?;
+        print_review(&printer, &prepared, args.json);
+        let report = if args.yes {
+            let (report, registered) = installer
+                .preflight_registering(&prepared)
+                .await
+                .map_err(engine_error)?;
+            if !registered.is_empty() && !args.json {
+                printer.say(&format!(
+                    "registered resource providers: {}",
+                    registered.join(", ")
+                ));
+            }
+            report
+        } else {
+            installer.preflight(&prepared).await
+        };
+        print_preflight(&printer, &report, args.json);
+        if !report.passed() {
+            return Err("preflight failed: nothing was deployed (see the fixes above)".into());
+        }
+        if !args.yes {
+            if !std::io::stdin().is_terminal() {
+                return Err("--yes is needed to deploy without a terminal to confirm on".into());
+            }
+            eprint!("Deploy '{}' now? [y/N] ", prepared.inputs.instance());
+            let mut answer = String::new();
+            let _ = std::io::stdin().lock().read_line(&mut answer);
+            if !answer.trim().eq_ignore_ascii_case("y") {
+                return Err("not deployed".into());
+            }
+        }
+        let kind = match installer.journal().instance(prepared.inputs.instance()) {
+            Ok(Some(_)) => RunKind::Update,
+            _ => RunKind::Install,
+        };
+        let stop = stop_on_ctrl_c(printer.clone());
+        let (run_id, result) = installer
+            .install(&prepared, kind, printer.as_ref(), stop)
+            .await
+            .map_err(engine_error)?;
+        finish(&result, &run_id, &printer, args.json)
+    })
+}
+
+/// `landfall resume`.
+pub fn resume(args: ResumeArgs) -> Result<(), String> {
+    let printer = Arc::new(Printer::new(Mode::pick(args.json)));
+    runtime()?.block_on(async move {
+        let installer = account_installer().await?;
+        let stop = stop_on_ctrl_c(printer.clone());
+        let result = installer
+            .resume(&args.run, printer.as_ref(), stop)
+            .await
+            .map_err(engine_error)?;
+        finish(&result, &args.run, &printer, args.json)
+    })
+}
+
+fn open_journal() -> Result<Journal, String> {
+    Journal::open(paths::data_dir()?.join("journal.sqlite")).map_err(|e| e.to_string())
+}
+
+/// `landfall status`.
+pub fn status(args: StatusArgs) -> Result<(), String> {
+    let journal = open_journal()?;
+    let run_id = match args.run {
+        Some(r) => r,
+        None => journal
+            .runs(None)
+            .map_err(|e| e.to_string())?
+            .first()
+            .map(|r| r.run_id.clone())
+            .ok_or("no run yet")?,
+    };
+    let snapshot = journal
+        .snapshot(&run_id)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("there is no run '{run_id}'"))?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string(&snapshot).map_err(|e| e.to_string())?
+        );
+        return Ok(());
+    }
+    let run = journal.run(&run_id).map_err(|e| e.to_string())?;
+    if let Some(run) = run {
+        println!(
+            "run {run_id}: {:?} {:?} of '{}' ({})",
+            run.kind, run.state, run.instance, run.resource_group
+        );
+    }
+    for stage in &snapshot.stages {
+        println!("  {:<12} {:?}", stage.name, stage.state);
+    }
+    println!(
+        "  {}/{} resources, {} elapsed",
+        snapshot.progress.done,
+        snapshot.progress.total,
+        human(snapshot.progress.elapsed_secs)
+    );
+    Ok(())
+}
+
+/// `landfall cancel`.
+pub fn cancel(args: CancelArgs) -> Result<(), String> {
+    if !args.in_azure {
+        println!(
+            "Watching stops when its process ends (Ctrl-C). The deployments of run {} go on in Azure; add --in-azure to cancel them there.",
+            args.run
+        );
+        return Ok(());
+    }
+    runtime()?.block_on(async move {
+        let installer = account_installer().await?;
+        let cancelled = installer
+            .cancel_in_azure(&args.run)
+            .await
+            .map_err(engine_error)?;
+        if cancelled.is_empty() {
+            println!("nothing was running in Azure for run {}", args.run);
+        } else {
+            println!(
+                "cancelled in Azure: {}. Resources already created stay; `landfall destroy` removes the instance.",
+                cancelled.join(", ")
+            );
+        }
+        Ok(())
+    })
+}
+
+/// `landfall instances`.
+pub fn instances(args: InstancesArgs) -> Result<(), String> {
+    let journal = open_journal()?;
+    let list = journal.instances().map_err(|e| e.to_string())?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string(&list).map_err(|e| e.to_string())?
+        );
+        return Ok(());
+    }
+    if list.is_empty() {
+        println!("no instances yet");
+    }
+    for i in list {
+        println!(
+            "{:<16} {:?}  {}  {}  {}",
+            i.name, i.state, i.location, i.resource_group, i.subscription_id
+        );
+    }
+    Ok(())
+}
