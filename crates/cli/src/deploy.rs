@@ -86,6 +86,21 @@ pub struct DeployArgs {
     json: bool,
 }
 
+/// `landfall update`.
+#[derive(Args, Debug)]
+pub struct UpdateArgs {
+    /// The instance.
+    instance: String,
+    #[command(flatten)]
+    inputs: InputArgs,
+    /// Do not ask before applying.
+    #[arg(long)]
+    yes: bool,
+    /// JSON output (the what-if, then one event per line).
+    #[arg(long)]
+    json: bool,
+}
+
 /// `landfall status`.
 #[derive(Args, Debug)]
 pub struct StatusArgs {
@@ -121,14 +136,14 @@ pub struct CancelArgs {
 pub struct InstancesArgs {
     /// JSON output.
     #[arg(long)]
-    json: bool,
+    pub(crate) json: bool,
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, String> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, String> {
     tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the runtime: {e}"))
 }
 
-fn engine_error(e: EngineError) -> String {
+pub(crate) fn engine_error(e: EngineError) -> String {
     match &e {
         EngineError::Inputs(errors) => {
             let lines: Vec<String> = errors
@@ -393,7 +408,7 @@ pub fn demo(args: DemoArgs) -> Result<(), String> {
 }
 
 /// An installer over the signed-in account.
-async fn account_installer() -> Result<Installer, String> {
+pub(crate) async fn account_installer() -> Result<Installer, String> {
     let dir = paths::data_dir()?;
     let service = paths::keyring_service();
     let secrets: Arc<dyn SecretStore> = Arc::new(KeyringStore::new());
@@ -535,6 +550,78 @@ pub fn deploy(args: DeployArgs) -> Result<(), String> {
     })
 }
 
+/// `landfall update`: the instance's inputs with the changes given, Azure's what-if per
+/// stage, then (asked, or `--yes`) the update.
+pub fn update(args: UpdateArgs) -> Result<(), String> {
+    let printer = Arc::new(Printer::new(Mode::pick(args.json)));
+    runtime()?.block_on(async move {
+        let installer = account_installer().await?;
+        let file = match &args.inputs.inputs {
+            Some(p) => Some(
+                std::fs::read_to_string(p)
+                    .map_err(|e| format!("--inputs: cannot read '{}': {e}", p.display()))?,
+            ),
+            None => None,
+        };
+        let prepared = installer
+            .prepare_update(
+                &args.instance,
+                args.inputs.preset.as_deref(),
+                file.as_deref(),
+                &args.inputs.sets,
+            )
+            .map_err(engine_error)?;
+        print_review(&printer, &prepared, args.json);
+        let what_if = installer.what_if(&prepared).await.map_err(engine_error)?;
+        if args.json {
+            println!("{}", serde_json::json!({ "whatIf": what_if }));
+        } else {
+            for w in &what_if {
+                match &w.error {
+                    Some(e) => printer.say(&format!("{}: what-if failed: {}", w.stage, e.message)),
+                    None if w.summary.is_empty() => printer.say(&format!("{}: no change", w.stage)),
+                    None => printer.say(&format!("{}: {}", w.stage, w.summary.join(", "))),
+                }
+                for g in &w.groups {
+                    if g.change_type.eq_ignore_ascii_case("NoChange")
+                        || g.change_type.eq_ignore_ascii_case("Ignore")
+                    {
+                        continue;
+                    }
+                    for r in &g.resources {
+                        let props = if r.changed_properties.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" ({})", r.changed_properties.join(", "))
+                        };
+                        printer.say(&format!(
+                            "    {} {} {}{props}",
+                            g.change_type, r.resource_type, r.name
+                        ));
+                    }
+                }
+            }
+        }
+        if !args.yes {
+            if !std::io::stdin().is_terminal() {
+                return Err("--yes is needed to update without a terminal to confirm on".into());
+            }
+            eprint!("Apply these changes to '{}'? [y/N] ", args.instance);
+            let mut answer = String::new();
+            let _ = std::io::stdin().lock().read_line(&mut answer);
+            if !answer.trim().eq_ignore_ascii_case("y") {
+                return Err("not updated".into());
+            }
+        }
+        let stop = stop_on_ctrl_c(printer.clone());
+        let (run_id, result) = installer
+            .install(&prepared, RunKind::Update, printer.as_ref(), stop)
+            .await
+            .map_err(engine_error)?;
+        finish(&result, &run_id, &printer, args.json)
+    })
+}
+
 /// `landfall resume`.
 pub fn resume(args: ResumeArgs) -> Result<(), String> {
     let printer = Arc::new(Printer::new(Mode::pick(args.json)));
@@ -549,7 +636,7 @@ pub fn resume(args: ResumeArgs) -> Result<(), String> {
     })
 }
 
-fn open_journal() -> Result<Journal, String> {
+pub(crate) fn open_journal() -> Result<Journal, String> {
     Journal::open(paths::data_dir()?.join("journal.sqlite")).map_err(|e| e.to_string())
 }
 

@@ -3,6 +3,7 @@
 
 mod account;
 mod deploy;
+mod lifecycle;
 mod manifest;
 mod paths;
 mod progress;
@@ -53,12 +54,18 @@ enum Command {
     Deploy(deploy::DeployArgs),
     /// Show a run (default: the latest) from the journal.
     Status(deploy::StatusArgs),
+    /// Change inputs of a deployed instance: Azure's what-if per stage, then apply.
+    Update(deploy::UpdateArgs),
     /// Re-attach to a run whose process stopped and carry it to the end.
     Resume(deploy::ResumeArgs),
     /// Stop a run: only watching, or `--in-azure` its deployments too.
     Cancel(deploy::CancelArgs),
-    /// Instances deployed from this machine.
-    Instances(deploy::InstancesArgs),
+    /// Instances deployed from this machine (`--discover`: and found in a subscription).
+    Instances(lifecycle::ListArgs),
+    /// Delete an instance's resource group (asks for its name unless --yes).
+    Destroy(lifecycle::DestroyArgs),
+    /// Write a run's support bundle (a zip with no secret in it).
+    Bundle(lifecycle::BundleArgs),
 }
 
 fn main() -> ExitCode {
@@ -76,9 +83,12 @@ fn main() -> ExitCode {
         Command::Plan(args) => deploy::plan(args),
         Command::Deploy(args) => deploy::deploy(args),
         Command::Status(args) => deploy::status(args),
+        Command::Update(args) => deploy::update(args),
         Command::Resume(args) => deploy::resume(args),
         Command::Cancel(args) => deploy::cancel(args),
-        Command::Instances(args) => deploy::instances(args),
+        Command::Instances(args) => lifecycle::instances(args),
+        Command::Destroy(args) => lifecycle::destroy(args),
+        Command::Bundle(args) => lifecycle::bundle(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -491,46 +491,32 @@ pub fn validate(
         ));
         bad.insert("location".into());
     }
-    let instance = good
+    let checked = Checked {
+        manifest,
+        target,
+        location: good
+            .get("location")
+            .and_then(Json::as_str)
+            .unwrap_or("")
+            .to_owned(),
+        good,
+        bad,
+    };
+    let instance = checked
+        .good
         .get("name")
         .and_then(Json::as_str)
         .unwrap_or("")
         .to_owned();
-    let location = good
-        .get("location")
-        .and_then(Json::as_str)
-        .unwrap_or("")
-        .to_owned();
-
-    // Derived names are computed once the resource group is known, so expressions that use
-    // resourceGroup() see the real one.
-    let derived_rg = derive_names(
-        manifest,
-        &good,
-        &bad,
-        target,
-        None,
-        &location,
-        &mut errors,
-        true,
-    );
+    // The resource group comes first, so names and rules that use resourceGroup() see it.
     let rg = render::resource_group_of(
         manifest,
         target,
-        derived_rg.get("resourceGroup").map(String::as_str),
+        checked.derived_group().as_deref(),
         &instance,
     );
-    let names = derive_names(
-        manifest,
-        &good,
-        &bad,
-        target,
-        Some(&rg),
-        &location,
-        &mut errors,
-        false,
-    );
-    check_rules(manifest, &good, &bad, target, &rg, &location, &mut errors);
+    let names = checked.derive_names(&rg, &mut errors);
+    checked.check_rules(&rg, &mut errors);
     check_target(
         manifest,
         target,
@@ -541,7 +527,7 @@ pub fn validate(
 
     if errors.is_empty() {
         Ok(ValidInputs {
-            values: good,
+            values: checked.good,
             names,
             secrets: values.secrets.clone(),
         })
@@ -739,148 +725,145 @@ fn input_refs(manifest: &Manifest, text: &str) -> Result<BTreeSet<String>, Strin
     Ok(out)
 }
 
-#[allow(clippy::too_many_arguments)] // One private step of `validate`, sharing its locals.
-fn derive_names(
-    manifest: &Manifest,
-    good: &IndexMap<String, Json>,
-    bad: &HashSet<String>,
-    target: &Target,
-    resource_group: Option<&str>,
-    location: &str,
-    errors: &mut Vec<InputError>,
-    only_resource_group: bool,
-) -> IndexMap<String, String> {
-    let ctx = render::deployment_context(
-        target,
-        resource_group.unwrap_or("landfall-rg"),
-        location,
-        "landfall-validate",
-    );
-    let mut scope = ManifestScope::new(manifest, good, ctx);
-    let mut names = IndexMap::new();
-    for (key, def) in &manifest.names {
-        if only_resource_group && key != "resourceGroup" {
-            continue;
-        }
-        let refs = match input_refs(manifest, &def.value) {
-            Ok(r) => r,
-            Err(e) => {
-                if !only_resource_group {
-                    errors.push(err(
-                        &format!("names.{key}"),
-                        "name",
-                        format!("names.{key}: {e}"),
-                    ));
-                }
-                continue;
-            }
-        };
-        if refs
+/// What validation knows once every input has been checked on its own.
+struct Checked<'a> {
+    manifest: &'a Manifest,
+    target: &'a Target,
+    /// Inputs that passed, with generated secrets.
+    good: IndexMap<String, Json>,
+    /// Inputs that broke a rule: expressions over them are not evaluated.
+    bad: HashSet<String>,
+    location: String,
+}
+
+impl Checked<'_> {
+    fn scope(&self, resource_group: &str) -> ManifestScope<'_> {
+        let ctx = render::deployment_context(
+            self.target,
+            resource_group,
+            &self.location,
+            "landfall-validate",
+        );
+        ManifestScope::new(self.manifest, &self.good, ctx)
+    }
+
+    /// The inputs an expression uses, or `None` when one of them has no valid value.
+    fn usable(&self, text: &str) -> Result<Option<BTreeSet<String>>, String> {
+        let refs = input_refs(self.manifest, text)?;
+        let ok = refs
             .iter()
-            .any(|r| bad.contains(r) || !good.contains_key(r))
-        {
-            continue;
-        }
-        let derived = match scope.derived_name(key) {
-            Ok(n) => n,
-            Err(e) => {
-                if !only_resource_group {
-                    let on: Vec<&str> = if refs.is_empty() {
-                        vec![key.as_str()]
-                    } else {
-                        refs.iter().map(String::as_str).collect()
-                    };
-                    for input in on {
+            .all(|r| !self.bad.contains(r) && self.good.contains_key(r));
+        Ok(ok.then_some(refs))
+    }
+
+    /// The derived `resourceGroup` name, when the manifest has one and it can be computed
+    /// (its errors are reported with the other names).
+    fn derived_group(&self) -> Option<String> {
+        let def = self.manifest.names.get("resourceGroup")?;
+        self.usable(&def.value).ok()??;
+        self.scope("landfall-rg").derived_name("resourceGroup").ok()
+    }
+
+    /// Every derived name, each checked against its naming rule; a broken name is reported on
+    /// each input it uses.
+    fn derive_names(
+        &self,
+        resource_group: &str,
+        errors: &mut Vec<InputError>,
+    ) -> IndexMap<String, String> {
+        let mut scope = self.scope(resource_group);
+        let mut names = IndexMap::new();
+        for (key, def) in &self.manifest.names {
+            let field = format!("names.{key}");
+            let refs = match self.usable(&def.value) {
+                Ok(Some(r)) => r,
+                Ok(None) => continue,
+                Err(e) => {
+                    errors.push(err(&field, "name", format!("{field}: {e}")));
+                    continue;
+                }
+            };
+            let on: Vec<&str> = if refs.is_empty() {
+                vec![field.as_str()]
+            } else {
+                refs.iter().map(String::as_str).collect()
+            };
+            let derived = match scope.derived_name(key) {
+                Ok(n) => n,
+                Err(e) => {
+                    for input in &on {
                         errors.push(err(input, "name", format!("{input}: {e}")));
                     }
+                    continue;
                 }
-                continue;
-            }
-        };
-        if !only_resource_group {
+            };
             let Some(rule) = NamingRule::parse(&def.rule) else {
                 errors.push(err(
-                    &format!("names.{key}"),
+                    &field,
                     "name",
                     format!(
-                        "names.{key}: the manifest names an unknown naming rule '{}'",
+                        "{field}: the manifest names an unknown naming rule '{}'",
                         def.rule
                     ),
                 ));
                 continue;
             };
             if let Err(phrase) = rule.check(&derived) {
-                let message = |input: &str| {
-                    format!(
-                        "{input}: the {} name '{derived}' derived from it {phrase}",
-                        rule.label()
-                    )
-                };
                 let rule_name = format!("{}Name", rule.as_str());
-                if refs.is_empty() {
-                    errors.push(err(&format!("names.{key}"), &rule_name, message(key)));
-                }
-                for input in &refs {
-                    errors.push(err(input, &rule_name, message(input)));
+                for input in &on {
+                    errors.push(err(
+                        input,
+                        &rule_name,
+                        format!(
+                            "{input}: the {} name '{derived}' derived from it {phrase}",
+                            rule.label()
+                        ),
+                    ));
                 }
             }
+            names.insert(key.clone(), derived);
         }
-        names.insert(key.clone(), derived);
+        names
     }
-    names
-}
 
-fn check_rules(
-    manifest: &Manifest,
-    good: &IndexMap<String, Json>,
-    bad: &HashSet<String>,
-    target: &Target,
-    resource_group: &str,
-    location: &str,
-    errors: &mut Vec<InputError>,
-) {
-    let ctx = render::deployment_context(target, resource_group, location, "landfall-validate");
-    let mut scope = ManifestScope::new(manifest, good, ctx);
-    for def in &manifest.inputs {
-        if bad.contains(&def.name) {
-            continue;
-        }
-        for rule in &def.rules {
-            let refs = match input_refs(manifest, &rule.check) {
-                Ok(r) => r,
-                Err(e) => {
-                    errors.push(err(&def.name, "rule", format!("{}: {e}", def.name)));
-                    continue;
-                }
-            };
-            if refs
-                .iter()
-                .any(|r| bad.contains(r) || !good.contains_key(r))
-            {
+    /// The inputs' cross-input rules, each reported on the input declaring it; a rule over an
+    /// input that is itself invalid is skipped (that input's own error says enough).
+    fn check_rules(&self, resource_group: &str, errors: &mut Vec<InputError>) {
+        let mut scope = self.scope(resource_group);
+        for def in &self.manifest.inputs {
+            if self.bad.contains(&def.name) {
                 continue;
             }
-            match scope.eval(&rule.check) {
-                Ok(Value::Bool(true)) => {}
-                Ok(Value::Bool(false)) => errors.push(err(
-                    &def.name,
-                    "rule",
-                    format!("{}: {}", def.name, rule.message),
-                )),
-                Ok(other) => errors.push(err(
-                    &def.name,
-                    "rule",
-                    format!(
-                        "{}: the rule '{}' gives {} instead of true or false",
-                        def.name,
-                        rule.check,
-                        other.type_name()
-                    ),
-                )),
-                Err(e) => errors.push(err(
-                    &def.name,
-                    "rule",
-                    format!("{}: the rule could not be checked: {e}", def.name),
-                )),
+            for rule in &def.rules {
+                match self.usable(&rule.check) {
+                    Ok(Some(_)) => {}
+                    Ok(None) => continue,
+                    Err(e) => {
+                        errors.push(err(&def.name, "rule", format!("{}: {e}", def.name)));
+                        continue;
+                    }
+                }
+                let name = &def.name;
+                match scope.eval(&rule.check) {
+                    Ok(Value::Bool(true)) => {}
+                    Ok(Value::Bool(false)) => {
+                        errors.push(err(name, "rule", format!("{name}: {}", rule.message)));
+                    }
+                    Ok(other) => errors.push(err(
+                        name,
+                        "rule",
+                        format!(
+                            "{name}: the rule '{}' gives {} instead of true or false",
+                            rule.check,
+                            other.type_name()
+                        ),
+                    )),
+                    Err(e) => errors.push(err(
+                        name,
+                        "rule",
+                        format!("{name}: the rule could not be checked: {e}"),
+                    )),
+                }
             }
         }
     }

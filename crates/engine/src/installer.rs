@@ -21,6 +21,7 @@ use time::OffsetDateTime;
 use crate::bundle::Bundle;
 use crate::cost::{CostEstimate, estimate};
 use crate::deploy::durations::Durations;
+use crate::deploy::remediation;
 use crate::deploy::schedule::{Node, critical_path};
 use crate::deploy::{
     EventSink, RunResult, RunSpec, Runner, RunnerOptions, StageRenderer, StageSpec, new_run_id,
@@ -31,16 +32,31 @@ use crate::inputs::{InputValues, ValidInputs, validate};
 use crate::journal::{Claim, InstanceRecord, InstanceState, Journal, RunRecord, RunState};
 use crate::preflight::{
     FixAction, GlobalName, MySqlDemand, NameKind, PreflightReport, PreflightRequest, StageCheck,
-    VmDemand, preflight, purge_deleted_vault, register_providers,
+    VmDemand, WhatIfGroup, group_what_if, preflight, purge_deleted_vault, register_providers,
 };
 use crate::render::{
     InstancePlan, instance_outputs, plan_instance, resource_group, stage_parameters,
 };
 use crate::snapshot::{RunSnapshot, StageState};
 use crate::target::Target;
+use landfall_azure::arm::WhatIfResponse;
 
 /// The keyring service secrets are kept under.
 pub const SECRET_SERVICE: &str = "landfall";
+
+/// Azure's what-if for one stage of an update.
+#[derive(Clone, Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StageWhatIf {
+    /// The stage.
+    pub stage: String,
+    /// Counts in words (`1 to modify`).
+    pub summary: Vec<String>,
+    /// The changes by type.
+    pub groups: Vec<WhatIfGroup>,
+    /// Why what-if failed, when it did.
+    pub error: Option<landfall_azure::ErrorReport>,
+}
 
 /// Validated inputs with their plan and cost: what the review screen shows.
 #[derive(Clone, Debug)]
@@ -65,10 +81,10 @@ pub struct Installer {
     client: Arc<ArmClient>,
     journal: Arc<Journal>,
     bundle: Arc<Bundle>,
-    secrets: Arc<dyn SecretStore>,
-    secret_service: String,
+    pub(crate) secrets: Arc<dyn SecretStore>,
+    pub(crate) secret_service: String,
     options: RunnerOptions,
-    duration_scale: f64,
+    pub(crate) duration_scale: f64,
 }
 
 impl std::fmt::Debug for Installer {
@@ -132,7 +148,7 @@ impl Installer {
         &self.client
     }
 
-    fn secret_key(subscription: &str, instance: &str, input: &str) -> String {
+    pub(crate) fn secret_key(subscription: &str, instance: &str, input: &str) -> String {
         format!("instance/{subscription}/{instance}/{input}")
     }
 
@@ -480,10 +496,21 @@ impl Installer {
     {
         let pid = std::process::id();
         let host = crate::journal::host_name();
-        match self
+        let mut claim = self
             .journal
-            .claim(run_id, pid, &host, self.client.timer().now())?
+            .claim(run_id, pid, &host, self.client.timer().now())?;
+        // A watcher on this machine whose process is gone (killed, crashed) is released at
+        // once rather than after its heartbeat goes stale.
+        if let Claim::HeldBy(w) = &claim
+            && w.host == host
+            && process_gone(w.pid)
         {
+            self.journal.release(run_id, w.pid, &w.host)?;
+            claim = self
+                .journal
+                .claim(run_id, pid, &host, self.client.timer().now())?;
+        }
+        match claim {
             Claim::Claimed => {}
             Claim::HeldBy(w) => {
                 return Err(EngineError::Refused(format!(
@@ -492,12 +519,12 @@ impl Installer {
                 )));
             }
         }
+        // Liveness is about this process in real time, so the heartbeat waits on the real
+        // clock even when the client's timer is a test's manual clock (a fake sleep there
+        // would spin, racing the simulated clock ahead of the run).
         let heartbeat = async {
             loop {
-                self.client
-                    .timer()
-                    .sleep(std::time::Duration::from_secs(10))
-                    .await;
+                tokio::time::sleep(std::time::Duration::from_secs(10)).await;
                 let _ = self
                     .journal
                     .heartbeat(run_id, pid, &host, self.client.timer().now());
@@ -622,6 +649,138 @@ impl Installer {
         Ok((new_run, result))
     }
 
+    /// Inputs for an update of `instance`: its last inputs (secrets from the secret store)
+    /// with `preset`, `file` and `sets` applied on top, validated, planned and costed.
+    pub fn prepare_update(
+        &self,
+        instance: &str,
+        preset: Option<&str>,
+        file: Option<&str>,
+        sets: &[String],
+    ) -> Result<Prepared, EngineError> {
+        let record = self.journal.instance(instance)?.ok_or_else(|| {
+            EngineError::NotFound(format!("there is no instance '{instance}' in the journal"))
+        })?;
+        let manifest = &self.bundle.manifest;
+        let mut base = serde_json::Map::new();
+        if let Some(map) = record.inputs.as_object() {
+            for (k, v) in map {
+                let secret = manifest
+                    .input(k)
+                    .is_none_or(|i| i.kind == crate::manifest::InputType::Secret);
+                if !secret {
+                    base.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        // The preset first, then the instance's values, then the file and the sets: an update
+        // changes only what it names.
+        let mut values = crate::inputs::resolve(manifest, preset, None, &[])?;
+        if preset.is_none() {
+            for (k, v) in &base {
+                values.set(k.clone(), v.clone());
+            }
+        }
+        let changes = crate::inputs::resolve(manifest, None, file, sets)?;
+        let given: BTreeSet<String> = file
+            .and_then(|f| serde_json::from_str::<Json>(f).ok())
+            .map(|j| {
+                let o = j.get("parameters").cloned().unwrap_or(j);
+                o.as_object()
+                    .map(|m| m.keys().cloned().collect())
+                    .unwrap_or_default()
+            })
+            .unwrap_or_default();
+        for (k, v) in changes.iter() {
+            let named = given.contains(k) || sets.iter().any(|s| s.split('=').next() == Some(k));
+            if named {
+                values.set(k.to_owned(), v.clone());
+            }
+        }
+        for key in ["name", "location"] {
+            if let Some(v) = base.get(key) {
+                values.set(key, v.clone());
+            }
+        }
+        let target = Target {
+            subscription_id: record.subscription_id.clone(),
+            tenant_id: String::new(),
+            resource_group: Some(record.resource_group.clone()),
+        };
+        self.prepare(&values, &target, preset)
+    }
+
+    /// Outputs of every stage of the instance's last successful run.
+    fn deployed_outputs(&self, instance: &str) -> Result<IndexMap<String, Json>, EngineError> {
+        let runs = self.journal.runs(Some(instance))?;
+        let mut outputs = IndexMap::new();
+        for run in runs.iter().filter(|r| r.state == RunState::Succeeded) {
+            for stage in self.journal.stages(&run.run_id)? {
+                if stage.state == StageState::Succeeded {
+                    outputs.entry(stage.stage.clone()).or_insert(stage.outputs);
+                }
+            }
+        }
+        Ok(outputs)
+    }
+
+    /// Azure's what-if of every stage of an update, with the deployed stages' outputs wired in.
+    pub async fn what_if(&self, prepared: &Prepared) -> Result<Vec<StageWhatIf>, EngineError> {
+        let outputs = self.deployed_outputs(prepared.inputs.instance())?;
+        let arm = Arm::new(&self.client);
+        let scope =
+            DeploymentScope::group(&prepared.target.subscription_id, &prepared.resource_group);
+        let mut out = Vec::new();
+        for stage in &prepared.plan.stages {
+            let parameters = stage_parameters(
+                &self.bundle,
+                &stage.name,
+                &prepared.inputs,
+                &prepared.target,
+                &outputs,
+            )?;
+            let template: Json = self
+                .bundle
+                .manifest
+                .stage(&stage.name)
+                .and_then(|d| self.bundle.files.get(&d.template))
+                .and_then(|t| serde_json::from_str(t).ok())
+                .ok_or_else(|| {
+                    EngineError::Bundle(format!("stage '{}' has no JSON template", stage.name))
+                })?;
+            let body = json!({"properties": {"mode": "Incremental", "template": template, "parameters": parameters}});
+            let result = async {
+                let value = arm
+                    .begin_what_if(&scope, &stage.deployment_name, &body)
+                    .await?
+                    .wait()
+                    .await?;
+                WhatIfResponse::from_result(value)
+            }
+            .await;
+            match result {
+                Ok(r) => {
+                    let (groups, counts) = group_what_if(&r.properties.changes);
+                    out.push(StageWhatIf {
+                        stage: stage.name.clone(),
+                        summary: counts,
+                        groups,
+                        error: r
+                            .error
+                            .map(|d| remediation::operation_report("", "Failed", d)),
+                    });
+                }
+                Err(e) => out.push(StageWhatIf {
+                    stage: stage.name.clone(),
+                    summary: Vec::new(),
+                    groups: Vec::new(),
+                    error: Some(remediation::with_remediation(e.report())),
+                }),
+            }
+        }
+        Ok(out)
+    }
+
     /// Cancels a run's running deployments in Azure; answers the stages that were cancelled.
     /// The watcher (if any) then sees them end `Canceled`.
     pub async fn cancel_in_azure(&self, run_id: &str) -> Result<Vec<String>, EngineError> {
@@ -661,6 +820,14 @@ impl Installer {
     pub fn now(&self) -> OffsetDateTime {
         self.client.timer().now()
     }
+}
+
+/// True when process `pid` certainly does not exist (Linux: no `/proc/<pid>`); elsewhere the
+/// heartbeat's staleness decides.
+fn process_gone(pid: u32) -> bool {
+    cfg!(target_os = "linux")
+        && std::path::Path::new("/proc/self").exists()
+        && !std::path::Path::new(&format!("/proc/{pid}")).exists()
 }
 
 fn unreachable_heartbeat() -> Result<RunResult, EngineError> {

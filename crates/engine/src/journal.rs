@@ -439,7 +439,8 @@ pub struct StageRecord {
     pub deployment_name: String,
     /// The deployment's correlation ID, once submitted.
     pub correlation_id: Option<String>,
-    /// Where it is.
+    /// Where it is. `Pending` until the run decides to submit it; recorded `Running` just
+    /// before its PUT, so a resumed run knows to ask Azure whether the deployment exists.
     pub state: StageState,
     /// When its deployment was submitted.
     #[serde(default, with = "time::serde::rfc3339::option")]
@@ -1139,7 +1140,7 @@ impl Journal {
         Ok(changed > 0)
     }
 
-    /// The median of the last [`DURATION_SAMPLES`] elapsed times of resources of that type
+    /// The median of the last 50 elapsed times of resources of that type
     /// that succeeded in past runs (type compared ignoring ASCII case); `None` without history.
     pub fn expected_duration(&self, resource_type: &str) -> Result<Option<f64>, JournalError> {
         let conn = self.conn();

@@ -1686,6 +1686,37 @@ fn delta_paths(delta: &Json, prefix: &str, out: &mut Vec<String>) {
 }
 
 fn summarise(check: Check, stage: &str, changes: &[WhatIfChange]) -> Check {
+    let (groups, counts) = group_what_if(changes);
+    let deletes = groups
+        .iter()
+        .find(|g| g.change_type.eq_ignore_ascii_case("Delete"))
+        .map_or(0, |g| g.count);
+    let message = if counts.is_empty() {
+        format!("Azure predicts no change from the stage {stage}.")
+    } else {
+        format!(
+            "Azure predicts for the stage {stage}: {}.",
+            counts.join(", ")
+        )
+    };
+    let mut check = if deletes > 0 {
+        check.with(CheckStatus::Warn, message).fix(Fix::new(
+            format!(
+                "The stage would delete {deletes} resource{}: look at the list before deploying.",
+                if deletes == 1 { "" } else { "s" }
+            ),
+            None,
+        ))
+    } else {
+        check.with(CheckStatus::Pass, message)
+    };
+    check.what_if = Some(groups);
+    check
+}
+
+/// What-if changes grouped by change type (creates first, deletes last), and the counts in
+/// words (`2 to create`).
+pub fn group_what_if(changes: &[WhatIfChange]) -> (Vec<WhatIfGroup>, Vec<String>) {
     let mut groups: Vec<WhatIfGroup> = Vec::new();
     for c in changes {
         let (resource_type, name) = type_and_name(&c.resource_id);
@@ -1730,31 +1761,7 @@ fn summarise(check: Check, stage: &str, changes: &[WhatIfChange]) -> Check {
             format!("{} {words}", g.count)
         })
         .collect();
-    let deletes = groups
-        .iter()
-        .find(|g| g.change_type.eq_ignore_ascii_case("Delete"))
-        .map_or(0, |g| g.count);
-    let message = if counts.is_empty() {
-        format!("Azure predicts no change from the stage {stage}.")
-    } else {
-        format!(
-            "Azure predicts for the stage {stage}: {}.",
-            counts.join(", ")
-        )
-    };
-    let mut check = if deletes > 0 {
-        check.with(CheckStatus::Warn, message).fix(Fix::new(
-            format!(
-                "The stage would delete {deletes} resource{}: look at the list before deploying.",
-                if deletes == 1 { "" } else { "s" }
-            ),
-            None,
-        ))
-    } else {
-        check.with(CheckStatus::Pass, message)
-    };
-    check.what_if = Some(groups);
-    check
+    (groups, counts)
 }
 
 #[cfg(test)]

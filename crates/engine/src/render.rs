@@ -342,11 +342,7 @@ fn one_string<'v>(fname: &str, args: &'v [Value]) -> Result<&'v str, String> {
 }
 
 fn located(text: &str, message: &str, offset: usize) -> String {
-    if text.len() > 1 {
-        format!("{message} (at position {offset} of '{text}')")
-    } else {
-        message.to_owned()
-    }
+    format!("{message} (at position {offset} of '{text}')")
 }
 
 impl Scope for ManifestScope<'_> {
@@ -604,6 +600,28 @@ fn template_error(stage: &str, message: impl Into<String>) -> EngineError {
     }
 }
 
+/// The error with every secret input value masked in its message: expression and template
+/// errors may quote the values they failed on.
+fn masked(e: EngineError, inputs: &ValidInputs) -> EngineError {
+    let secrets = inputs.secret_values();
+    let mask = |m: String| {
+        let mut v = Json::String(m);
+        mask_json(&mut v, &secrets);
+        match v {
+            Json::String(s) => s,
+            other => other.to_string(),
+        }
+    };
+    match e {
+        EngineError::Template { stage, message } => EngineError::Template {
+            stage,
+            message: mask(message),
+        },
+        EngineError::Bundle(m) => EngineError::Bundle(mask(m)),
+        other => other,
+    }
+}
+
 /// Evaluates a stage's parameters; outputs of other stages come from `outputs`.
 fn render(
     bundle: &Bundle,
@@ -658,7 +676,8 @@ pub fn stage_parameters(
         .iter()
         .map(|(k, v)| (k.clone(), Value::from_json(v.clone())))
         .collect();
-    let (values, _) = render(bundle, stage, inputs, target, &outputs)?;
+    let (values, _) =
+        render(bundle, stage, inputs, target, &outputs).map_err(|e| masked(e, inputs))?;
     let template = bundle.template(stage)?;
     let mut out = serde_json::Map::new();
     for (name, v) in values {
@@ -669,8 +688,12 @@ pub fn stage_parameters(
             ));
         }
         if let Some(decl) = template.parameters().get(&name) {
-            decl.validate(&v)
-                .map_err(|e| template_error(stage, format!("parameter '{name}': {e}")))?;
+            decl.validate(&v).map_err(|e| {
+                masked(
+                    template_error(stage, format!("parameter '{name}': {e}")),
+                    inputs,
+                )
+            })?;
         }
         out.insert(name, serde_json::json!({ "value": v.to_json() }));
     }
@@ -765,7 +788,8 @@ pub fn plan_stage(
     target: &Target,
     outputs: &IndexMap<String, Value>,
 ) -> Result<StagePlan, EngineError> {
-    let (values, ctx) = render(bundle, stage, inputs, target, outputs)?;
+    let (values, ctx) =
+        render(bundle, stage, inputs, target, outputs).map_err(|e| masked(e, inputs))?;
     let def = bundle
         .manifest
         .stage(stage)
@@ -775,8 +799,12 @@ pub fn plan_stage(
     for (k, v) in &values {
         params.set(k.clone(), v.clone());
     }
-    let plan = landfall_template::plan(template, &params, &ctx, &NO_RESOLVER)
-        .map_err(|e| template_error(stage, format!("{}: {e}", def.template)))?;
+    let plan = landfall_template::plan(template, &params, &ctx, &NO_RESOLVER).map_err(|e| {
+        masked(
+            template_error(stage, format!("{}: {e}", def.template)),
+            inputs,
+        )
+    })?;
     Ok(StagePlan {
         name: def.name.clone(),
         label: def.label.clone(),
@@ -900,7 +928,7 @@ pub fn instance_outputs(
         }
         let v = scope
             .eval(&def.value)
-            .map_err(|e| EngineError::Bundle(format!("output '{key}': {e}")))?;
+            .map_err(|e| masked(EngineError::Bundle(format!("output '{key}': {e}")), inputs))?;
         out.insert(key.clone(), v.to_json());
     }
     let mut v = Json::Object(out);
@@ -970,7 +998,7 @@ mod tests {
         assert!(e.contains("inputs('name')"), "{e}");
         let e = references("[stageOutputs()]").unwrap_err();
         assert!(e.contains("literal string"), "{e}");
-        let e = references("[concat('a'").unwrap_err();
+        let e = references("[concat('a', ]").unwrap_err();
         assert!(e.contains("not valid"), "{e}");
     }
 

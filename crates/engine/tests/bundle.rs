@@ -649,3 +649,31 @@ fn a_target_group_overrides_the_derived_one() {
             .contains("/resourceGroups/platform-prod/")
     );
 }
+
+#[test]
+fn template_errors_never_quote_a_secret() {
+    let b = bundle_with(|j| {
+        j["stages"][2]["parameters"]["storageGiB"] = json!("[int(inputs('dbAdminPassword'))]");
+    })
+    .unwrap();
+    let secret = "Sup3r-Secret-Value!";
+    let v = valid(
+        &b,
+        None,
+        &["name=contoso", &format!("dbAdminPassword={secret}")],
+    );
+    let e = render::plan_instance(&b, &v, &target())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("stage 'data': parameter 'storageGiB': "),
+        "{e}"
+    );
+    assert!(!e.contains(secret) && e.contains("********"), "{e}");
+    let outputs: IndexMap<String, serde_json::Value> =
+        [("network".to_owned(), json!({"dbSubnetId": "s"}))]
+            .into_iter()
+            .collect();
+    let e = render::stage_parameters(&b, "data", &v, &target(), &outputs).unwrap_err();
+    assert!(!e.to_string().contains(secret), "{e}");
+}

@@ -246,3 +246,96 @@ async fn cancel_in_azure_ends_the_run_canceled() {
         collect.names()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_update_shows_what_if_per_stage_then_applies() {
+    let env = Env::start(
+        Scenario {
+            no_throttling: true,
+            ..Scenario::default()
+        },
+        10.0,
+    )
+    .await;
+    let installer = env.installer();
+    let prepared = env.prepare(&installer, "demo", &[]);
+    installer.preflight_registering(&prepared).await.unwrap();
+    let (_, first) = installer
+        .install(
+            &prepared,
+            RunKind::Install,
+            &Collect::default(),
+            CancelToken::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(first.outcome, Outcome::Succeeded);
+    let update = installer
+        .prepare_update("lftest", None, None, &["userNodeMax=4".into()])
+        .unwrap();
+    assert_eq!(update.inputs.value("userNodeMax").unwrap(), 4);
+    // Everything else kept, the password included.
+    assert_eq!(
+        update.inputs.value("mysqlSku"),
+        prepared.inputs.value("mysqlSku")
+    );
+    assert_eq!(
+        update.inputs.value("mysqlAdminPassword"),
+        prepared.inputs.value("mysqlAdminPassword")
+    );
+    let what_if = installer.what_if(&update).await.unwrap();
+    assert_eq!(what_if.len(), prepared.plan.stages.len());
+    assert!(what_if.iter().all(|w| w.error.is_none()), "{what_if:#?}");
+    let compute = what_if.iter().find(|w| w.stage == "compute").unwrap();
+    assert!(
+        compute.groups.iter().any(|g| g.change_type == "Modify"
+            && g.resources
+                .iter()
+                .any(|r| r.resource_type.ends_with("managedClusters"))),
+        "{compute:#?}"
+    );
+    let (_, applied) = installer
+        .install(
+            &update,
+            RunKind::Update,
+            &Collect::default(),
+            CancelToken::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(applied.outcome, Outcome::Succeeded, "{:?}", applied.error);
+    assert!(env.deployment_puts().values().all(|n| *n == 2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttling_and_transient_errors_throughout_do_not_fail_the_run() {
+    let scenario = Scenario {
+        throttle_first_requests: 15,
+        fail_first_requests: 5,
+        transient_error_rate: 0.05,
+        drop_rate: 0.02,
+        ..Scenario::default()
+    };
+    let env = Env::start(scenario, 10.0).await;
+    let installer = env.installer();
+    let prepared = env.prepare(&installer, "demo", &[]);
+    let (report, _) = installer.preflight_registering(&prepared).await.unwrap();
+    // Checks that could not run through the faults are warnings, never silent passes.
+    assert!(report.passed(), "{report:#?}");
+    let (_, result) = installer
+        .install(
+            &prepared,
+            RunKind::Install,
+            &Collect::default(),
+            CancelToken::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(result.outcome, Outcome::Succeeded, "{:?}", result.error);
+    let statuses: Vec<u16> = env.requests().iter().map(|r| r.2).collect();
+    assert!(
+        statuses.contains(&429) && statuses.iter().any(|s| *s >= 500),
+        "faults were injected"
+    );
+    assert!(env.deployment_puts().values().all(|n| *n >= 1));
+}

@@ -151,6 +151,9 @@ pub struct RunnerOptions {
     /// A stage's deployment is read (GET) at least every this many polls even while its
     /// operations are still running (operations alone can miss a deployment-level failure).
     pub deployment_read_every: u32,
+    /// At most this many stages run at once (0: as many as the stage graph allows). 1 deploys
+    /// the stages one after another, as the shell scripts Landfall replaces did.
+    pub max_parallel_stages: usize,
 }
 
 impl Default for RunnerOptions {
@@ -158,6 +161,7 @@ impl Default for RunnerOptions {
         RunnerOptions {
             poll_interval: Duration::from_secs(2),
             deployment_read_every: 5,
+            max_parallel_stages: 0,
         }
     }
 }
@@ -301,7 +305,7 @@ impl<'a> Runner<'a> {
             };
             states.insert(stage.name.clone(), state);
         }
-        self.run_loop(started, states, HashMap::new()).await
+        self.run_loop(started, states, HashMap::new(), 0).await
     }
 
     /// Re-attaches to a run whose watcher died: reads each stage's deployment in Azure and
@@ -316,6 +320,12 @@ impl<'a> Runner<'a> {
         let arm = Arm::new(self.client);
         let mut states = BTreeMap::new();
         let mut trackers = HashMap::new();
+        let reported: Vec<DeploymentEvent> = self
+            .journal
+            .events(&self.spec.run_id, 0)?
+            .into_iter()
+            .map(|e| e.event)
+            .collect();
         self.emit(DeploymentEvent::Notice {
             message: "Re-attached to the run: reading its deployments in Azure.".into(),
             at: self.now(),
@@ -346,8 +356,10 @@ impl<'a> Runner<'a> {
                                 reattached: true,
                                 at: self.now(),
                             })?;
-                            // The tracker starts empty: the first poll reports what exists.
-                            trackers.insert(stage.name.clone(), Tracker::new(&stage.name));
+                            // What the dead watcher already reported is not reported again.
+                            let mut tracker = Tracker::new(&stage.name);
+                            tracker.seed(&reported);
+                            trackers.insert(stage.name.clone(), tracker);
                             Lane::Running { started, polls: 0 }
                         }
                         Err(AzureError::Http { status: 404, .. }) => Lane::Pending,
@@ -357,7 +369,19 @@ impl<'a> Runner<'a> {
             };
             states.insert(stage.name.clone(), state);
         }
-        self.run_loop(run_started, states, trackers).await
+        let finished_before = reported
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e,
+                    DeploymentEvent::ResourceSucceeded { stage, .. }
+                        | DeploymentEvent::ResourceFailed { stage, .. }
+                        if matches!(states.get(stage), Some(Lane::Running { .. }))
+                )
+            })
+            .count() as u32;
+        self.run_loop(run_started, states, trackers, finished_before)
+            .await
     }
 
     async fn run_loop(
@@ -365,10 +389,11 @@ impl<'a> Runner<'a> {
         run_started: OffsetDateTime,
         mut states: BTreeMap<String, Lane>,
         mut trackers: HashMap<String, Tracker>,
+        finished_before: u32,
     ) -> Result<RunResult, EngineError> {
         let arm = Arm::new(self.client);
         let mut first_error: Option<ErrorReport> = None;
-        let mut resources_done: u32 = 0;
+        let mut resources_done: u32 = finished_before;
         let total: u32 = self
             .spec
             .stages
@@ -387,6 +412,15 @@ impl<'a> Runner<'a> {
                 for stage in &self.spec.stages {
                     if states.get(&stage.name) != Some(&Lane::Pending) {
                         continue;
+                    }
+                    let running = states
+                        .values()
+                        .filter(|s| matches!(s, Lane::Running { .. }))
+                        .count();
+                    if self.options.max_parallel_stages > 0
+                        && running >= self.options.max_parallel_stages
+                    {
+                        break;
                     }
                     let ready = stage
                         .depends_on

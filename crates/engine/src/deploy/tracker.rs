@@ -54,6 +54,41 @@ impl Tracker {
         }
     }
 
+    /// Remembers what an earlier watcher of the same run already reported (from the
+    /// journal), so a resumed run does not report a resource's start or end twice.
+    pub fn seed(&mut self, reported: &[DeploymentEvent]) {
+        for event in reported {
+            match event {
+                DeploymentEvent::ResourceStarted {
+                    stage,
+                    resource_id,
+                    at,
+                    ..
+                } if *stage == self.stage => {
+                    self.seen
+                        .entry(resource_id.to_ascii_lowercase())
+                        .or_insert(Seen::Running {
+                            started: *at,
+                            state: String::new(),
+                        });
+                }
+                DeploymentEvent::ResourceSucceeded {
+                    stage, resource_id, ..
+                } if *stage == self.stage => {
+                    self.seen
+                        .insert(resource_id.to_ascii_lowercase(), Seen::Succeeded);
+                }
+                DeploymentEvent::ResourceFailed {
+                    stage, resource_id, ..
+                } if *stage == self.stage => {
+                    self.seen
+                        .insert(resource_id.to_ascii_lowercase(), Seen::Failed);
+                }
+                _ => {}
+            }
+        }
+    }
+
     /// Resources reported so far that have not finished.
     pub fn running(&self) -> usize {
         self.seen
