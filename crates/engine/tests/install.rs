@@ -339,3 +339,68 @@ async fn throttling_and_transient_errors_throughout_do_not_fail_the_run() {
     );
     assert!(env.deployment_puts().values().all(|n| *n >= 1));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_preflight_failure_is_caught_before_any_write() {
+    use landfall_sim::faults::SkuRestriction;
+    let cases: Vec<(&str, Scenario)> = vec![
+        (
+            "quota",
+            Scenario {
+                quotas: vec![QuotaOverride {
+                    location: "eastus".into(),
+                    name: "standardDSv5Family".into(),
+                    limit: 4,
+                    current_value: 2,
+                }],
+                ..Scenario::default()
+            },
+        ),
+        (
+            "vmSizes",
+            Scenario {
+                unavailable_skus: vec![SkuRestriction {
+                    location: "eastus".into(),
+                    sku: "Standard_D2s_v5".into(),
+                    zones: vec![],
+                }],
+                ..Scenario::default()
+            },
+        ),
+        (
+            "name:lftestdata",
+            Scenario {
+                taken_names: vec!["lftestdata".into()],
+                ..Scenario::default()
+            },
+        ),
+    ];
+    for (check_id, scenario) in cases {
+        let env = Env::start(
+            Scenario {
+                no_throttling: true,
+                ..scenario
+            },
+            10.0,
+        )
+        .await;
+        let installer = env.installer();
+        let prepared = env.prepare(&installer, "demo", &[]);
+        let report = installer.preflight(&prepared).await;
+        assert!(!report.passed(), "{check_id}");
+        let failing: Vec<&str> = report.failures().map(|c| c.id.as_str()).collect();
+        assert!(failing.contains(&check_id), "{check_id}: {failing:?}");
+        assert!(
+            report.failures().all(|c| c.fix.is_some()),
+            "every failure comes with a fix"
+        );
+        // Preflight only read: no PUT, DELETE or PATCH reached Azure, no run was recorded.
+        let writes: Vec<_> = env
+            .requests()
+            .into_iter()
+            .filter(|(m, _, _)| m == "PUT" || m == "DELETE" || m == "PATCH")
+            .collect();
+        assert!(writes.is_empty(), "{check_id}: {writes:?}");
+        assert!(installer.journal().runs(None).unwrap().is_empty());
+    }
+}
