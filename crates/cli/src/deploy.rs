@@ -53,7 +53,8 @@ pub struct DemoArgs {
     /// A failure scenario for the simulator (JSON), to show recovery.
     #[arg(long, value_name = "FILE")]
     scenario: Option<PathBuf>,
-    /// Re-attach to a demo run left unfinished (the simulator restarts from its saved state).
+    /// Re-attach to a demo run left unfinished (the simulator restarts from its saved state),
+    /// or retry a failed one from its failed stages.
     #[arg(long, value_name = "RUN")]
     resume: Option<String>,
     /// One JSON event per line on stdout.
@@ -336,7 +337,7 @@ fn finish(
         )),
         Outcome::Canceled => Err(format!("run {run_id} was cancelled in Azure")),
         Outcome::Failed => Err(format!(
-            "run {run_id} failed: {}. Fix the cause, then retry from the failed stage with `landfall deploy` again or `landfall resume`",
+            "run {run_id} failed: {}. Fix the cause, then `landfall resume {run_id}` retries it from the failed stage",
             result
                 .error
                 .as_ref()
@@ -362,12 +363,7 @@ pub fn demo(args: DemoArgs) -> Result<(), String> {
         let demo = start_demo(args.speed, scenario, args.resume.is_none()).await?;
         let stop = stop_on_ctrl_c(printer.clone());
         if let Some(run) = &args.resume {
-            let result = demo
-                .installer
-                .resume(run, printer.as_ref(), stop)
-                .await
-                .map_err(engine_error)?;
-            return finish(&result, run, &printer, args.json);
+            return resume_or_retry(&demo.installer, run, &printer, stop, args.json).await;
         }
         let manifest = &demo.installer.bundle().manifest;
         let mut sets = args.sets.clone();
@@ -628,12 +624,43 @@ pub fn resume(args: ResumeArgs) -> Result<(), String> {
     runtime()?.block_on(async move {
         let installer = account_installer().await?;
         let stop = stop_on_ctrl_c(printer.clone());
-        let result = installer
-            .resume(&args.run, printer.as_ref(), stop)
+        resume_or_retry(&installer, &args.run, &printer, stop, args.json).await
+    })
+}
+
+/// Re-attaches to a run that has not ended; a run that failed or was cancelled is retried
+/// from its failed stages instead (a new run; stages that succeeded are kept).
+async fn resume_or_retry(
+    installer: &Installer,
+    run: &str,
+    printer: &Arc<Printer>,
+    stop: CancelToken,
+    json: bool,
+) -> Result<(), String> {
+    let record = installer
+        .journal()
+        .run(run)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("there is no run '{run}'"))?;
+    if matches!(
+        record.state,
+        landfall_engine::journal::RunState::Failed | landfall_engine::journal::RunState::Canceled
+    ) {
+        printer.say(&format!(
+            "run {run} ended {:?}: retrying it from its failed stages",
+            record.state
+        ));
+        let (new_run, result) = installer
+            .retry(run, None, printer.as_ref(), stop)
             .await
             .map_err(engine_error)?;
-        finish(&result, &args.run, &printer, args.json)
-    })
+        return finish(&result, &new_run, printer, json);
+    }
+    let result = installer
+        .resume(run, printer.as_ref(), stop)
+        .await
+        .map_err(engine_error)?;
+    finish(&result, run, printer, json)
 }
 
 pub(crate) fn open_journal() -> Result<Journal, String> {

@@ -56,7 +56,8 @@ enum Command {
     Status(deploy::StatusArgs),
     /// Change inputs of a deployed instance: Azure's what-if per stage, then apply.
     Update(deploy::UpdateArgs),
-    /// Re-attach to a run whose process stopped and carry it to the end.
+    /// Re-attach to a run whose process stopped and carry it to the end (a failed run: retry it
+    /// from its failed stages).
     Resume(deploy::ResumeArgs),
     /// Stop a run: only watching, or `--in-azure` its deployments too.
     Cancel(deploy::CancelArgs),

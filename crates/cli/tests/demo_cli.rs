@@ -114,3 +114,64 @@ fn a_demo_killed_mid_deploy_resumes_without_a_second_put() {
         .collect();
     assert!(fresh.contains(&"outputs".to_owned()), "{fresh:?}");
 }
+
+#[test]
+fn a_failed_demo_names_the_failure_and_resume_retries_it_from_the_failed_stage() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("scenario.json");
+    std::fs::write(
+        &scenario,
+        r#"{"failingResources": [{"resourceType": "Microsoft.ContainerRegistry/registries",
+            "afterSeconds": 5, "code": "SkuNotAvailable",
+            "message": "The requested SKU is not available in this region.", "times": 1}]}"#,
+    )
+    .unwrap();
+    let out = landfall(dir.path())
+        .args(["demo", "--speed", "200", "--json", "--scenario"])
+        .arg(&scenario)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("SKU is not available"), "{stderr}");
+    let first = events(&String::from_utf8(out.stdout).unwrap());
+    let failed = first
+        .iter()
+        .find(|e| e["event"] == "resourceFailed")
+        .expect("resourceFailed");
+    assert_eq!(
+        failed["data"]["error"]["details"]["code"],
+        "SkuNotAvailable"
+    );
+    assert!(
+        failed["data"]["error"]["remediation"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("another VM size or region")
+    );
+    assert_eq!(first.last().unwrap()["data"]["outcome"], "failed");
+    let run = first[0]["data"]["runId"].as_str().unwrap().to_owned();
+    let succeeded_before: Vec<String> = first
+        .iter()
+        .filter(|e| e["event"] == "stageSucceeded")
+        .map(|e| e["data"]["stage"].as_str().unwrap().to_owned())
+        .collect();
+
+    let out = landfall(dir.path())
+        .args(["demo", "--resume", &run, "--speed", "200", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let retry = events(&String::from_utf8(out.stdout).unwrap());
+    assert_eq!(retry[0]["data"]["kind"], "retry");
+    assert_ne!(retry[0]["data"]["runId"], run.as_str());
+    assert_eq!(retry.last().unwrap()["data"]["outcome"], "succeeded");
+    // Stages that had succeeded are carried over, not deployed again.
+    for (stage, _) in stage_starts(&retry) {
+        assert!(!succeeded_before.contains(&stage), "{stage} deployed again");
+    }
+}
