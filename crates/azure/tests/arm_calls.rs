@@ -393,6 +393,12 @@ async fn usages_skus_filtered_by_location_and_mysql_capabilities_are_read() {
     );
     let caps = arm.list_mysql_capabilities(&sub, "eastus").await.unwrap();
     assert!(!caps.is_empty());
+    // `supportedHAMode` on the wire (it was once read as `supportedHaMode`, always empty).
+    assert!(
+        caps.iter()
+            .any(|c| c.supported_ha_mode.iter().any(|m| m == "ZoneRedundant")),
+        "{caps:?}"
+    );
 }
 
 #[tokio::test]

@@ -13,8 +13,8 @@ pub struct MySqlCapability {
     /// The zone, if per zone.
     #[serde(default)]
     pub zone: Option<String>,
-    /// Supported HA modes.
-    #[serde(default)]
+    /// Supported HA modes (`supportedHAMode` on the wire, not the camel case of the name).
+    #[serde(default, rename = "supportedHAMode", alias = "supportedHaMode")]
     pub supported_ha_mode: Vec<String>,
     /// Supported geo-backup options.
     #[serde(default)]
