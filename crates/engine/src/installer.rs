@@ -589,6 +589,14 @@ impl Installer {
         sink: &dyn EventSink,
         stop: CancelToken,
     ) -> Result<RunResult, EngineError> {
+        if let Some(run) = self.journal.run(run_id)?
+            && run.kind == RunKind::Teardown
+        {
+            return Err(EngineError::Refused(format!(
+                "run {run_id} is a teardown; run `landfall destroy {}` again to carry it on",
+                run.instance
+            )));
+        }
         let (run, prepared) = self.prepared_for_run(run_id)?;
         if run.state != RunState::Running && run.state != RunState::Detached {
             return Err(EngineError::Refused(format!(
@@ -628,6 +636,14 @@ impl Installer {
         sink: &dyn EventSink,
         stop: CancelToken,
     ) -> Result<(String, RunResult), EngineError> {
+        if let Some(run) = self.journal.run(run_id)?
+            && run.kind == RunKind::Teardown
+        {
+            return Err(EngineError::Refused(format!(
+                "run {run_id} is a teardown; run `landfall destroy {}` again to retry it",
+                run.instance
+            )));
+        }
         let (run, mut prepared) = self.prepared_for_run(run_id)?;
         if run.state == RunState::Running {
             return Err(EngineError::Refused(format!(

@@ -96,6 +96,17 @@ async fn teardown_with_purge_deletes_the_group_purges_the_vault_and_marks_the_in
     let run = journal.run(&run_id).unwrap().unwrap();
     assert_eq!(run.kind, RunKind::Teardown);
     assert_eq!(run.state, RunState::Succeeded);
+    // A teardown run is never resumed or retried as an install.
+    let resumed = installer
+        .resume(&run_id, &Collect::default(), CancelToken::new())
+        .await
+        .unwrap_err();
+    assert!(resumed.to_string().contains("teardown"), "{resumed}");
+    let retried = installer
+        .retry(&run_id, None, &Collect::default(), CancelToken::new())
+        .await
+        .unwrap_err();
+    assert!(retried.to_string().contains("teardown"), "{retried}");
 
     let events = journal.events(&run_id, 0).unwrap();
     assert_eq!(
