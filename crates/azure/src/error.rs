@@ -24,6 +24,7 @@ const MAX_DEPTH: usize = 32;
 
 /// One node of ARM's error tree (`ErrorDetail` in the common types).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct ArmErrorDetail {
     /// Azure's error code (`DeploymentFailed`, `QuotaExceeded`...).
@@ -45,6 +46,7 @@ pub struct ArmErrorDetail {
 
 /// One `additionalInfo` entry: `{type, info}`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AdditionalInfo {
     /// The `type` (`PolicyViolation`, `TemplateViolation`...).
     #[serde(rename = "type", default)]
@@ -237,6 +239,7 @@ fn embedded_json(s: &str) -> Option<(String, Json)> {
 
 /// A deployment operation that failed, with its resource and error tree.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct FailedOperation {
     /// The operation ID.
@@ -304,6 +307,7 @@ impl FailedOperation {
 
 /// The codes the UI branches on. Wire-stable: spelt as the variant names; add, never rename.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[non_exhaustive]
 pub enum ErrorCode {
     /// The token is missing, expired or for the wrong audience: sign in again.
@@ -344,6 +348,7 @@ pub enum ErrorCode {
 
 /// What to do about an error, when we know.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Remediation {
     /// What to do, in plain words.
@@ -358,6 +363,7 @@ pub struct Remediation {
 
 /// Which quota is short, where and by how much (read from Azure's quota message).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct QuotaShortfall {
     /// The quota's name as Azure says it (`standardDSv3Family`, `Total Regional Cores`).
@@ -381,6 +387,7 @@ pub struct QuotaShortfall {
 
 /// An error as it crosses to the UI: `{code, message, details, remediation}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct ErrorReport {
     /// The code to branch on.

@@ -19,6 +19,7 @@ use crate::target::Target;
 
 /// One billed resource.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct CostLine {
     /// Shown to people (`AKS user nodes`).
@@ -33,6 +34,7 @@ pub struct CostLine {
 
 /// The monthly estimate at list prices.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct CostEstimate {
     /// ISO currency code.

@@ -12,6 +12,7 @@ use crate::journal::JournalError;
 
 /// One input that broke a rule.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct InputError {
     /// The input's name (`name`, `userNodeCount`), or the file/flag when no input applies.
@@ -74,6 +75,7 @@ fn describe_inputs(errors: &[InputError]) -> String {
 
 /// The wire form of an error: what the CLI prints with `--json` and the desktop shows.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Problem {
     /// Stable code (`inputs`, `bundle`, `quotaExceeded`...).

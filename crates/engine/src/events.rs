@@ -12,6 +12,7 @@ use time::OffsetDateTime;
 
 /// A journal-assigned sequence number and its event.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct EventEnvelope {
     /// Strictly increasing within a run, from 1.
     pub seq: u64,
@@ -22,6 +23,7 @@ pub struct EventEnvelope {
 
 /// What a run is doing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub enum RunKind {
     /// A first install.
@@ -36,6 +38,7 @@ pub enum RunKind {
 
 /// How a run ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub enum Outcome {
     /// Every stage succeeded.
@@ -50,6 +53,7 @@ pub enum Outcome {
 
 /// A resource a stage will create, as the offline plan knows it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct PlannedItem {
     /// Full resource ID (as far as known offline).
@@ -64,6 +68,7 @@ pub struct PlannedItem {
 
 /// A stage as announced when the run starts.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct StageSummary {
     /// Machine name.
@@ -82,6 +87,7 @@ pub struct StageSummary {
 
 /// One thing that happened in a run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "event", content = "data", rename_all = "camelCase")]
 pub enum DeploymentEvent {
     /// Always first.
@@ -104,6 +110,7 @@ pub enum DeploymentEvent {
         /// Seconds the whole run is expected to take.
         expected_secs: f64,
         /// When.
+        #[cfg_attr(feature = "ts", ts(type = "string"))]
         #[serde(with = "time::serde::rfc3339")]
         at: OffsetDateTime,
     },
@@ -113,6 +120,7 @@ pub enum DeploymentEvent {
         /// Its ID.
         resource_group_id: String,
         /// When.
+        #[cfg_attr(feature = "ts", ts(type = "string"))]
         #[serde(with = "time::serde::rfc3339")]
         at: OffsetDateTime,
     },
@@ -128,6 +136,7 @@ pub enum DeploymentEvent {
         /// True when a resumed run found the deployment already in Azure.
         reattached: bool,
         /// When.
+        #[cfg_attr(feature = "ts", ts(type = "string"))]
         #[serde(with = "time::serde::rfc3339")]
         at: OffsetDateTime,
     },
@@ -145,6 +154,7 @@ pub enum DeploymentEvent {
         /// Seconds it usually takes.
         expected_secs: f64,
         /// When the operation started (Azure's timestamp when it gave one).
+        #[cfg_attr(feature = "ts", ts(type = "string"))]
         #[serde(with = "time::serde::rfc3339")]
         at: OffsetDateTime,
     },
@@ -158,6 +168,7 @@ pub enum DeploymentEvent {
         /// Azure's provisioning state (`Creating`, `Updating`...).
         provisioning_state: String,
         /// When.
+        #[cfg_attr(feature = "ts", ts(type = "string"))]
         #[serde(with = "time::serde::rfc3339")]
         at: OffsetDateTime,
     },
@@ -171,6 +182,7 @@ pub enum DeploymentEvent {
         /// Seconds from its start.
         elapsed_secs: f64,
         /// When.
+        #[cfg_attr(feature = "ts", ts(type = "string"))]
         #[serde(with = "time::serde::rfc3339")]
         at: OffsetDateTime,
     },
@@ -186,6 +198,7 @@ pub enum DeploymentEvent {
         /// What failed, the Azure error tree, and what to do.
         error: ErrorReport,
         /// When.
+        #[cfg_attr(feature = "ts", ts(type = "string"))]
         #[serde(with = "time::serde::rfc3339")]
         at: OffsetDateTime,
     },
@@ -199,6 +212,7 @@ pub enum DeploymentEvent {
         /// Seconds from its start.
         elapsed_secs: f64,
         /// When.
+        #[cfg_attr(feature = "ts", ts(type = "string"))]
         #[serde(with = "time::serde::rfc3339")]
         at: OffsetDateTime,
     },
@@ -210,6 +224,7 @@ pub enum DeploymentEvent {
         /// What failed.
         error: ErrorReport,
         /// When.
+        #[cfg_attr(feature = "ts", ts(type = "string"))]
         #[serde(with = "time::serde::rfc3339")]
         at: OffsetDateTime,
     },
@@ -219,6 +234,7 @@ pub enum DeploymentEvent {
         /// Stage name.
         stage: String,
         /// When.
+        #[cfg_attr(feature = "ts", ts(type = "string"))]
         #[serde(with = "time::serde::rfc3339")]
         at: OffsetDateTime,
     },
@@ -240,6 +256,7 @@ pub enum DeploymentEvent {
         /// In plain words.
         message: String,
         /// When.
+        #[cfg_attr(feature = "ts", ts(type = "string"))]
         #[serde(with = "time::serde::rfc3339")]
         at: OffsetDateTime,
     },
@@ -255,6 +272,7 @@ pub enum DeploymentEvent {
         /// Seconds since the run started.
         elapsed_secs: f64,
         /// When.
+        #[cfg_attr(feature = "ts", ts(type = "string"))]
         #[serde(with = "time::serde::rfc3339")]
         at: OffsetDateTime,
     },

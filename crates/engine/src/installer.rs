@@ -46,6 +46,7 @@ pub const SECRET_SERVICE: &str = "landfall";
 
 /// Azure's what-if for one stage of an update.
 #[derive(Clone, Debug, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct StageWhatIf {
     /// The stage.

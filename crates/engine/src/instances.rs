@@ -20,6 +20,7 @@ use crate::render::{TAG_INSTANCE, TAG_VERSION};
 
 /// Where an instance was seen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub enum InstanceSource {
     /// Only in this machine's journal (its group is gone, or in another subscription).
@@ -32,6 +33,7 @@ pub enum InstanceSource {
 
 /// One instance, as the instances screen shows it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct InstanceView {
     /// The instance's name.

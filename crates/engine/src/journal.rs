@@ -289,6 +289,7 @@ pub enum JournalError {
 
 /// Where a run is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub enum RunState {
     /// Started and not finished (its watcher may have died: see [`RunRecord::watcher`]).
@@ -316,6 +317,7 @@ impl From<Outcome> for RunState {
 
 /// Where an instance is, as this app last saw it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub enum InstanceState {
     /// An install, update or retry is running.
@@ -332,6 +334,7 @@ pub enum InstanceState {
 
 /// The process watching a run.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Watcher {
     /// Its process ID.
@@ -339,6 +342,7 @@ pub struct Watcher {
     /// The machine it runs on.
     pub host: String,
     /// Its last heartbeat.
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     #[serde(with = "time::serde::rfc3339")]
     pub heartbeat_at: OffsetDateTime,
 }
@@ -361,6 +365,7 @@ pub enum Claim {
 
 /// One run: an install, update, retry or teardown of an instance.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct RunRecord {
     /// The run's ID.
@@ -386,9 +391,11 @@ pub struct RunRecord {
     /// Its inputs with secret values already redacted by the caller.
     pub inputs: Json,
     /// When it started.
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     #[serde(with = "time::serde::rfc3339")]
     pub started_at: OffsetDateTime,
     /// When it finished.
+    #[cfg_attr(feature = "ts", ts(type = "string | null"))]
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub finished_at: Option<OffsetDateTime>,
     /// The process watching it, if one claimed it and has not released it.
@@ -397,6 +404,7 @@ pub struct RunRecord {
 
 /// An instance this app deployed: one per name, subscription and resource group.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct InstanceRecord {
     /// The instance's name.
@@ -420,15 +428,18 @@ pub struct InstanceRecord {
     /// The last run that touched it.
     pub last_run_id: Option<String>,
     /// When it was first recorded (kept as first written by [`Journal::upsert_instance`]).
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     /// When it was last recorded.
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
 }
 
 /// One stage of a run: its named deployment in Azure and how it went.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct StageRecord {
     /// The run.
@@ -443,9 +454,11 @@ pub struct StageRecord {
     /// before its PUT, so a resumed run knows to ask Azure whether the deployment exists.
     pub state: StageState,
     /// When its deployment was submitted.
+    #[cfg_attr(feature = "ts", ts(type = "string | null"))]
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub started_at: Option<OffsetDateTime>,
     /// When it ended.
+    #[cfg_attr(feature = "ts", ts(type = "string | null"))]
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub finished_at: Option<OffsetDateTime>,
     /// Its outputs, secure outputs left out (`null` until it succeeded).

@@ -20,6 +20,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 
 /// `manifest.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Manifest {
     /// Always [`SCHEMA_VERSION`].
@@ -51,6 +52,7 @@ pub struct Manifest {
 
 /// One stage: a template deployed as one named deployment at resource-group scope.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct StageDef {
     /// Machine name (`network`); part of the deployment name.
@@ -69,6 +71,7 @@ pub struct StageDef {
 
 /// An input group.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GroupDef {
     /// Machine name.
@@ -82,6 +85,7 @@ pub struct GroupDef {
 
 /// The type of an input value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub enum InputType {
     /// Text.
@@ -97,6 +101,7 @@ pub enum InputType {
 
 /// What the engine generates for a secret input nobody gave.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub enum Generate {
     /// A password meeting Azure's complexity rules (upper, lower, digit, symbol), 24
@@ -106,6 +111,7 @@ pub enum Generate {
 
 /// One input a person chooses.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct InputDef {
     /// Machine name, used in `inputs('name')`, `--set name=value` and input files.
@@ -156,6 +162,7 @@ pub struct InputDef {
 
 /// A rule over several inputs, reported on the input that declares it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RuleDef {
     /// An expression that evaluates to a bool.
@@ -166,6 +173,7 @@ pub struct RuleDef {
 
 /// A derived Azure resource name.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NameDef {
     /// The naming rule it must satisfy (see [`crate::naming::NamingRule`]).
@@ -176,6 +184,7 @@ pub struct NameDef {
 
 /// A preset.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Preset {
     /// Machine name (`demo`, `small`, `medium`, `large`).
@@ -191,6 +200,7 @@ pub struct Preset {
 
 /// An instance output.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OutputDef {
     /// Shown to people.
@@ -204,6 +214,7 @@ pub struct OutputDef {
 
 /// The dated list-price snapshot.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PriceSnapshot {
     /// The day the prices were taken (`2026-10-01`).
@@ -220,6 +231,7 @@ pub struct PriceSnapshot {
 
 /// What a cost line is counted under (the stacked bar's segments).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub enum CostCategory {
     /// Virtual machines (node pools).
@@ -234,6 +246,7 @@ pub enum CostCategory {
 
 /// One line of the monthly cost formula.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CostItem {
     /// Shown to people (`AKS user nodes`).

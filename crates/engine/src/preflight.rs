@@ -57,6 +57,7 @@ const GROUPS_WRITE: &str = "Microsoft.Resources/subscriptions/resourceGroups/wri
 
 /// What preflight checks, filled from the rendered manifest.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct PreflightRequest {
     /// Subscription ID.
@@ -93,6 +94,7 @@ pub struct PreflightRequest {
 
 /// A VM size the node pools use and how many nodes of it they can reach.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct VmDemand {
     /// `Standard_D2s_v5`.
@@ -106,6 +108,7 @@ pub struct VmDemand {
 
 /// The MySQL flexible server the instance creates.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct MySqlDemand {
     /// SKU name (`Standard_B1ms`).
@@ -123,6 +126,7 @@ pub struct MySqlDemand {
 
 /// Which kind of globally unique name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub enum NameKind {
     /// A storage account.
@@ -155,6 +159,7 @@ impl NameKind {
 
 /// A globally unique name the instance takes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct GlobalName {
     /// What it names.
@@ -165,6 +170,7 @@ pub struct GlobalName {
 
 /// A stage to validate and predict with Azure.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct StageCheck {
     /// Stage name.
@@ -182,6 +188,7 @@ pub struct StageCheck {
 
 /// How a check ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub enum CheckStatus {
     /// Nothing to do.
@@ -196,6 +203,7 @@ pub enum CheckStatus {
 
 /// Something the front can do for the user, behind a button.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "kind", content = "args", rename_all = "camelCase")]
 pub enum FixAction {
     /// Register these provider namespaces ([`register_providers`]).
@@ -212,6 +220,7 @@ pub enum FixAction {
 
 /// What to do about a check.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Fix {
     /// What to do, in plain words.
@@ -251,6 +260,7 @@ impl From<Remediation> for Fix {
 
 /// One resource in a what-if prediction.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct WhatIfResource {
     /// Full resource ID.
@@ -269,6 +279,7 @@ pub struct WhatIfResource {
 
 /// The resources of one change type in a what-if prediction.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct WhatIfGroup {
     /// `Create`, `Modify`, `Delete`, `Deploy`, `NoChange`, `Ignore`, `Unsupported`.
@@ -281,6 +292,7 @@ pub struct WhatIfGroup {
 
 /// One check's outcome.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Check {
     /// Stable ID (`providers`, `quota`, `name:lfdemodata`, `whatIf:network`...).
@@ -339,6 +351,7 @@ impl Check {
 
 /// Every check's outcome, in a fixed order.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct PreflightReport {
     /// The checks.

@@ -24,6 +24,7 @@ pub const MAX_NOTICES: usize = 100;
 
 /// Where a run deploys, as its `runStarted` event says.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct RunTarget {
     /// Subscription ID.
@@ -36,6 +37,7 @@ pub struct RunTarget {
 
 /// Where a stage is.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub enum StageState {
     /// Not submitted yet.
@@ -79,6 +81,7 @@ impl StageState {
 
 /// Where a resource is.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub enum ResourceState {
     /// Planned, its operation not started.
@@ -94,6 +97,7 @@ pub enum ResourceState {
 
 /// One resource of a stage.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct ResourceSnapshot {
     /// Full resource ID.
@@ -107,9 +111,11 @@ pub struct ResourceSnapshot {
     /// Where it is.
     pub state: ResourceState,
     /// When its operation started.
+    #[cfg_attr(feature = "ts", ts(type = "string | null"))]
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub started_at: Option<OffsetDateTime>,
     /// When its operation ended.
+    #[cfg_attr(feature = "ts", ts(type = "string | null"))]
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub finished_at: Option<OffsetDateTime>,
     /// Seconds from its start to its end, or to [`RunSnapshot::as_of`] while it runs.
@@ -124,6 +130,7 @@ pub struct ResourceSnapshot {
 
 /// One stage of a run and its resources.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct StageSnapshot {
     /// Machine name.
@@ -141,9 +148,11 @@ pub struct StageSnapshot {
     /// Where it is.
     pub state: StageState,
     /// When its deployment was submitted.
+    #[cfg_attr(feature = "ts", ts(type = "string | null"))]
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub started_at: Option<OffsetDateTime>,
     /// When its deployment ended.
+    #[cfg_attr(feature = "ts", ts(type = "string | null"))]
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub finished_at: Option<OffsetDateTime>,
     /// Seconds from its start to its end, or to [`RunSnapshot::as_of`] while it runs.
@@ -173,6 +182,7 @@ impl PartialEq for ResourceIndex {
 
 /// The whole run's progress.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct RunProgress {
     /// Resources finished (succeeded or failed).
@@ -187,6 +197,7 @@ pub struct RunProgress {
 
 /// A notice, kept for the log pane.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct NoticeEntry {
     /// The event's sequence number.
@@ -194,12 +205,14 @@ pub struct NoticeEntry {
     /// In plain words.
     pub message: String,
     /// When.
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
 }
 
 /// A run's state, folded from its events.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct RunSnapshot {
     /// The run (empty until `runStarted`).
@@ -213,12 +226,15 @@ pub struct RunSnapshot {
     /// The resource group's ID once it is ready.
     pub resource_group_id: Option<String>,
     /// When the run started.
+    #[cfg_attr(feature = "ts", ts(type = "string | null"))]
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub started_at: Option<OffsetDateTime>,
     /// When it finished.
+    #[cfg_attr(feature = "ts", ts(type = "string | null"))]
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub finished_at: Option<OffsetDateTime>,
     /// The latest event time seen: what running elapsed times are measured to.
+    #[cfg_attr(feature = "ts", ts(type = "string | null"))]
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub as_of: Option<OffsetDateTime>,
     /// Seconds the whole run is expected to take.
