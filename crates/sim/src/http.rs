@@ -115,7 +115,8 @@ pub fn sim_router() -> Router<Arc<Sim>> {
     Router::new().route("/_sim/requests", get(list_requests))
 }
 
-/// `GET /_sim/requests`: every request served so far, oldest first.
+/// `GET /_sim/requests`: the requests served (the most recent [`crate::REQUEST_LOG_CAPACITY`]),
+/// oldest first.
 async fn list_requests(State(sim): State<Arc<Sim>>) -> Response {
     let log = sim.requests.lock().map(|l| l.clone()).unwrap_or_default();
     json_response(
@@ -249,13 +250,26 @@ pub async fn middleware(State(sim): State<Arc<Sim>>, mut req: Request, next: Nex
         set_no_cache_headers(h, "no-cache");
     }
     if let Ok(mut log) = sim.requests.lock() {
-        log.push(RequestRecord {
-            method,
-            path,
-            status: response.status().as_u16(),
-        });
+        remember(
+            &mut log,
+            RequestRecord {
+                method,
+                path,
+                status: response.status().as_u16(),
+            },
+            crate::REQUEST_LOG_CAPACITY,
+        );
     }
     response
+}
+
+/// Appends to the request log; a full log forgets its oldest tenth first, so a demo left
+/// running for days keeps memory flat.
+fn remember(log: &mut Vec<RequestRecord>, record: RequestRecord, capacity: usize) {
+    if log.len() >= capacity {
+        log.drain(..(capacity / 10).max(1));
+    }
+    log.push(record);
 }
 
 /// True when the query has a non-empty `api-version` (name in any case).
@@ -329,4 +343,28 @@ fn authenticate(sim: &Sim, headers: &HeaderMap) -> Result<Caller, Box<Response>>
         };
         unauthorized(e.code(), &e.to_string(), description)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_request_log_forgets_its_oldest_tenth_when_full() {
+        let r = |i: usize| RequestRecord {
+            method: "GET".into(),
+            path: format!("/{i}"),
+            status: 200,
+        };
+        let mut log = Vec::new();
+        for i in 0..25 {
+            remember(&mut log, r(i), 20);
+        }
+        assert!(log.len() <= 20, "{}", log.len());
+        assert_eq!(log.last().unwrap().path, "/24");
+        // Oldest first, nothing reordered.
+        let n: Vec<usize> = log.iter().map(|x| x.path[1..].parse().unwrap()).collect();
+        assert!(n.windows(2).all(|w| w[0] + 1 == w[1]), "{n:?}");
+        assert!(n[0] > 0, "the oldest were forgotten");
+    }
 }

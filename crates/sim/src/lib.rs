@@ -192,6 +192,10 @@ impl Default for SimOptions {
     }
 }
 
+/// How many requests the simulator remembers for `GET /_sim/requests` (about 10 MB); when it
+/// is full the oldest tenth is forgotten.
+pub const REQUEST_LOG_CAPACITY: usize = 100_000;
+
 /// The shared state every handler sees.
 pub struct Sim {
     /// Options the simulator started with.
@@ -200,7 +204,8 @@ pub struct Sim {
     pub base_url: String,
     /// The simulated cloud.
     pub state: Mutex<state::SimState>,
-    /// Every request served, for `GET /_sim/requests`.
+    /// The requests served (the most recent [`REQUEST_LOG_CAPACITY`]), for
+    /// `GET /_sim/requests`.
     pub requests: Mutex<Vec<http::RequestRecord>>,
     /// Token signing and verification.
     pub tokens: entra::tokens::TokenKeys,
