@@ -316,6 +316,75 @@ fn print_preflight(printer: &Printer, report: &PreflightReport, json: bool) {
     }
 }
 
+/// The `--inputs` file's text, if given.
+fn read_inputs_file(args: &InputArgs) -> Result<Option<String>, String> {
+    args.inputs
+        .as_ref()
+        .map(|p| {
+            std::fs::read_to_string(p)
+                .map_err(|e| format!("--inputs: cannot read '{}': {e}", p.display()))
+        })
+        .transpose()
+}
+
+/// Asks `question` on the terminal unless `yes`; `Err(refusal)` when the answer is not yes,
+/// and a clear error when there is no terminal to ask on.
+fn confirm(yes: bool, question: &str, refusal: &str) -> Result<(), String> {
+    if yes {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(format!(
+            "--yes is needed without a terminal to confirm on ({refusal} otherwise)"
+        ));
+    }
+    eprint!("{question} [y/N] ");
+    let mut answer = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut answer);
+    if answer.trim().eq_ignore_ascii_case("y") {
+        Ok(())
+    } else {
+        Err(refusal.to_owned())
+    }
+}
+
+/// Preflight, printed; when only resource providers are missing, registers them (asked
+/// unless `yes`) and checks again. Fails when a check still fails: nothing is written then.
+async fn preflight_step(
+    installer: &Installer,
+    prepared: &Prepared,
+    printer: &Printer,
+    yes: bool,
+    json: bool,
+) -> Result<(), String> {
+    let mut report = installer.preflight(prepared).await;
+    if let Some(namespaces) = report.providers_to_register() {
+        let question = format!(
+            "The subscription needs these resource providers registered: {}. Register them now?",
+            namespaces.join(", ")
+        );
+        if confirm(yes, &question, "providers not registered").is_ok() {
+            let (again, registered) = installer
+                .register_and_recheck(prepared, report)
+                .await
+                .map_err(engine_error)?;
+            if !json {
+                printer.say(&format!(
+                    "registered resource providers: {}",
+                    registered.join(", ")
+                ));
+            }
+            report = again;
+        }
+    }
+    print_preflight(printer, &report, json);
+    if report.passed() {
+        Ok(())
+    } else {
+        Err("preflight failed: nothing was deployed (see the fixes above)".into())
+    }
+}
+
 fn finish(
     result: &landfall_engine::deploy::RunResult,
     run_id: &str,
@@ -379,21 +448,7 @@ pub fn demo(args: DemoArgs) -> Result<(), String> {
             .prepare(&values, &demo.target, Some(&args.preset))
             .map_err(engine_error)?;
         print_review(&printer, &prepared, args.json);
-        let (report, registered) = demo
-            .installer
-            .preflight_registering(&prepared)
-            .await
-            .map_err(engine_error)?;
-        if !registered.is_empty() && !args.json {
-            printer.say(&format!(
-                "registered resource providers: {}",
-                registered.join(", ")
-            ));
-        }
-        print_preflight(&printer, &report, args.json);
-        if !report.passed() {
-            return Err("preflight failed: nothing was deployed (see the fixes above)".into());
-        }
+        preflight_step(&demo.installer, &prepared, &printer, true, args.json).await?;
         let (run_id, result) = demo
             .installer
             .install(&prepared, RunKind::Install, printer.as_ref(), stop)
@@ -429,13 +484,7 @@ fn deploy_values(
     installer: &Installer,
     args: &DeployArgs,
 ) -> Result<(landfall_engine::inputs::InputValues, Target), String> {
-    let file = match &args.inputs.inputs {
-        Some(p) => Some(
-            std::fs::read_to_string(p)
-                .map_err(|e| format!("--inputs: cannot read '{}': {e}", p.display()))?,
-        ),
-        None => None,
-    };
+    let file = read_inputs_file(&args.inputs)?;
     let mut sets = vec![
         format!("name={}", args.name),
         format!("location={}", args.location),
@@ -503,36 +552,12 @@ pub fn deploy(args: DeployArgs) -> Result<(), String> {
             .prepare(&values, &target, args.inputs.preset.as_deref())
             .map_err(engine_error)?;
         print_review(&printer, &prepared, args.json);
-        let report = if args.yes {
-            let (report, registered) = installer
-                .preflight_registering(&prepared)
-                .await
-                .map_err(engine_error)?;
-            if !registered.is_empty() && !args.json {
-                printer.say(&format!(
-                    "registered resource providers: {}",
-                    registered.join(", ")
-                ));
-            }
-            report
-        } else {
-            installer.preflight(&prepared).await
-        };
-        print_preflight(&printer, &report, args.json);
-        if !report.passed() {
-            return Err("preflight failed: nothing was deployed (see the fixes above)".into());
-        }
-        if !args.yes {
-            if !std::io::stdin().is_terminal() {
-                return Err("--yes is needed to deploy without a terminal to confirm on".into());
-            }
-            eprint!("Deploy '{}' now? [y/N] ", prepared.inputs.instance());
-            let mut answer = String::new();
-            let _ = std::io::stdin().lock().read_line(&mut answer);
-            if !answer.trim().eq_ignore_ascii_case("y") {
-                return Err("not deployed".into());
-            }
-        }
+        preflight_step(&installer, &prepared, &printer, args.yes, args.json).await?;
+        confirm(
+            args.yes,
+            &format!("Deploy '{}' now?", prepared.inputs.instance()),
+            "not deployed",
+        )?;
         let kind = match installer.journal().instance(prepared.inputs.instance()) {
             Ok(Some(_)) => RunKind::Update,
             _ => RunKind::Install,
@@ -552,13 +577,7 @@ pub fn update(args: UpdateArgs) -> Result<(), String> {
     let printer = Arc::new(Printer::new(Mode::pick(args.json)));
     runtime()?.block_on(async move {
         let installer = account_installer().await?;
-        let file = match &args.inputs.inputs {
-            Some(p) => Some(
-                std::fs::read_to_string(p)
-                    .map_err(|e| format!("--inputs: cannot read '{}': {e}", p.display()))?,
-            ),
-            None => None,
-        };
+        let file = read_inputs_file(&args.inputs)?;
         let prepared = installer
             .prepare_update(
                 &args.instance,
@@ -598,17 +617,11 @@ pub fn update(args: UpdateArgs) -> Result<(), String> {
                 }
             }
         }
-        if !args.yes {
-            if !std::io::stdin().is_terminal() {
-                return Err("--yes is needed to update without a terminal to confirm on".into());
-            }
-            eprint!("Apply these changes to '{}'? [y/N] ", args.instance);
-            let mut answer = String::new();
-            let _ = std::io::stdin().lock().read_line(&mut answer);
-            if !answer.trim().eq_ignore_ascii_case("y") {
-                return Err("not updated".into());
-            }
-        }
+        confirm(
+            args.yes,
+            &format!("Apply these changes to '{}'?", args.instance),
+            "not updated",
+        )?;
         let stop = stop_on_ctrl_c(printer.clone());
         let (run_id, result) = installer
             .install(&prepared, RunKind::Update, printer.as_ref(), stop)

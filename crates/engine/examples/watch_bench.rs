@@ -17,8 +17,7 @@ use landfall_azure::auth::{MemoryStore, client_secret_credential};
 use landfall_azure::{ArmClient, ArmClientOptions, CancelToken, Cloud, Secret, TrustedCa};
 use landfall_engine::bundle::Bundle;
 use landfall_engine::deploy::RunnerOptions;
-use landfall_engine::deploy::durations::Durations;
-use landfall_engine::deploy::schedule::{Node, StageProgress, critical_path, eta_secs};
+use landfall_engine::deploy::schedule::{Node, StageProgress, critical_path_by, eta_secs};
 use landfall_engine::events::{DeploymentEvent, RunKind};
 use landfall_engine::inputs::resolve;
 use landfall_engine::installer::Installer;
@@ -141,21 +140,26 @@ async fn measure(speed: f64, preset: &str, max_parallel_stages: usize) -> f64 {
     }
     let mut table = Vec::new();
     for stage in &prepared.plan.stages {
-        // Per-resource measured durations through the plan's dependencies.
+        // Each resource at its own measured duration, through the plan's dependencies.
         let nodes: Vec<Node> = stage
             .resources
             .iter()
             .map(|r| Node {
                 id: r.id.clone(),
-                resource_type: r.id.to_ascii_lowercase(),
+                resource_type: r.resource_type.clone(),
                 depends_on: r.depends_on.clone(),
             })
             .collect();
-        let per_resource = Durations::with_history(measured.clone()).scaled(0.0);
+        let path = critical_path_by(&nodes, |n| {
+            measured
+                .get(&n.id.to_ascii_lowercase())
+                .copied()
+                .unwrap_or(0.0)
+        });
         table.push((
             stage.name.clone(),
             stage.depends_on.clone(),
-            critical_path(&nodes, &per_resource),
+            path,
             StageProgress::Pending,
         ));
     }

@@ -221,28 +221,27 @@ impl Installer {
         Ok(())
     }
 
-    /// Preflight, then — when every failing check has only a provider registration to fix —
-    /// registers them and checks again. The registrations are the one fix that changes
-    /// nothing but the subscription's catalogue, so fronts run it on the person's go-ahead.
+    /// Preflight, then — when the failures need only resource providers registered (see
+    /// [`PreflightReport::providers_to_register`]) — registers them and checks again. Fronts
+    /// call it on the person's go-ahead: registering changes nothing but the subscription's
+    /// catalogue of services. Answers the report and the namespaces registered.
     pub async fn preflight_registering(
         &self,
         prepared: &Prepared,
     ) -> Result<(PreflightReport, Vec<String>), EngineError> {
         let report = self.preflight(prepared).await;
-        let mut namespaces = Vec::new();
-        let mut other = false;
-        for check in report.failures() {
-            match check.fix.as_ref().and_then(|f| f.action.as_ref()) {
-                Some(FixAction::RegisterProviders(n)) => namespaces.extend(n.iter().cloned()),
-                _ => other = true,
-            }
-        }
-        if other {
+        self.register_and_recheck(prepared, report).await
+    }
+
+    /// Registers what `report` asks for (if that is its only fix) and runs preflight again.
+    pub async fn register_and_recheck(
+        &self,
+        prepared: &Prepared,
+        report: PreflightReport,
+    ) -> Result<(PreflightReport, Vec<String>), EngineError> {
+        let Some(namespaces) = report.providers_to_register() else {
             return Ok((report, Vec::new()));
-        }
-        if namespaces.is_empty() {
-            return Ok((report, namespaces));
-        }
+        };
         self.apply_fix(prepared, &FixAction::RegisterProviders(namespaces.clone()))
             .await?;
         Ok((self.preflight(prepared).await, namespaces))

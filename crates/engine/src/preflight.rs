@@ -364,6 +364,19 @@ impl PreflightReport {
         !self.checks.iter().any(|c| c.status == CheckStatus::Fail)
     }
 
+    /// The provider namespaces to register when that is the only fix the failures need;
+    /// `None` when nothing fails or another failure needs something else.
+    pub fn providers_to_register(&self) -> Option<Vec<String>> {
+        let mut namespaces = Vec::new();
+        for check in self.failures() {
+            match check.fix.as_ref().and_then(|f| f.action.as_ref()) {
+                Some(FixAction::RegisterProviders(n)) => namespaces.extend(n.iter().cloned()),
+                _ => return None,
+            }
+        }
+        (!namespaces.is_empty()).then_some(namespaces)
+    }
+
     /// The failed checks.
     pub fn failures(&self) -> impl Iterator<Item = &Check> {
         self.checks.iter().filter(|c| c.status == CheckStatus::Fail)
@@ -1781,6 +1794,47 @@ pub fn group_what_if(changes: &[WhatIfChange]) -> (Vec<WhatIfGroup>, Vec<String>
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn failing(id: &str, action: Option<FixAction>) -> Check {
+        Check {
+            id: id.into(),
+            label: id.into(),
+            status: CheckStatus::Fail,
+            message: String::new(),
+            fix: Some(Fix {
+                action,
+                ..Fix::new("fix", None)
+            }),
+            what_if: None,
+        }
+    }
+
+    #[test]
+    fn providers_to_register_only_when_that_is_the_only_fix_needed() {
+        let register = |n: &[&str]| {
+            Some(FixAction::RegisterProviders(
+                n.iter().map(|s| (*s).to_owned()).collect(),
+            ))
+        };
+        let only = PreflightReport {
+            checks: vec![failing("providers", register(&["Microsoft.DBforMySQL"]))],
+        };
+        assert_eq!(
+            only.providers_to_register(),
+            Some(vec!["Microsoft.DBforMySQL".to_owned()])
+        );
+        let with_quota = PreflightReport {
+            checks: vec![
+                failing("providers", register(&["Microsoft.DBforMySQL"])),
+                failing("quota", None),
+            ],
+        };
+        assert_eq!(with_quota.providers_to_register(), None);
+        assert_eq!(
+            PreflightReport { checks: vec![] }.providers_to_register(),
+            None
+        );
+    }
 
     #[test]
     fn ids_give_type_and_name_of_children_and_extensions() {

@@ -18,7 +18,6 @@ pub mod schedule;
 pub mod tracker;
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
 use std::time::Duration;
 
 use indexmap::IndexMap;
@@ -442,7 +441,7 @@ impl<'a> Runner<'a> {
                             );
                         }
                         Err(report) => {
-                            self.stage_failed(&stage.name, report.clone(), None)?;
+                            self.stage_failed(&stage.name, report.clone())?;
                             first_error.get_or_insert(report);
                             states.insert(stage.name.clone(), Lane::Failed);
                         }
@@ -670,11 +669,7 @@ impl<'a> Runner<'a> {
                     ..ArmErrorDetail::default()
                 });
             let report = remediation::operation_report(&d.id, "Failed", detail);
-            self.stage_failed(
-                &stage.name,
-                report.clone(),
-                d.properties.correlation_id.clone(),
-            )?;
+            self.stage_failed(&stage.name, report.clone())?;
             first_error.get_or_insert(report);
             Ok(Some(Lane::Failed))
         } else if state.eq_ignore_ascii_case("Canceled") {
@@ -688,12 +683,7 @@ impl<'a> Runner<'a> {
         }
     }
 
-    fn stage_failed(
-        &self,
-        stage: &str,
-        error: ErrorReport,
-        _correlation_id: Option<String>,
-    ) -> Result<(), EngineError> {
+    fn stage_failed(&self, stage: &str, error: ErrorReport) -> Result<(), EngineError> {
         self.emit(DeploymentEvent::StageFailed {
             stage: stage.to_owned(),
             error,
@@ -774,6 +764,3 @@ pub fn public_outputs(outputs: &Json) -> Json {
 pub fn new_run_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
-
-/// A shared handle for fronts that keep the client around.
-pub type SharedClient = Arc<ArmClient>;

@@ -24,8 +24,14 @@ pub struct Node {
     pub depends_on: Vec<String>,
 }
 
-/// The longest chain of `nodes` through their dependencies, in seconds.
+/// The longest chain of `nodes` through their dependencies, each at its type's expected
+/// duration, in seconds.
 pub fn critical_path(nodes: &[Node], durations: &Durations) -> f64 {
+    critical_path_by(nodes, |n| durations.expected(&n.resource_type))
+}
+
+/// The longest chain of `nodes` through their dependencies, each taking `duration(node)`.
+pub fn critical_path_by(nodes: &[Node], duration: impl Fn(&Node) -> f64) -> f64 {
     let index: HashMap<String, usize> = nodes
         .iter()
         .enumerate()
@@ -38,7 +44,7 @@ pub fn critical_path(nodes: &[Node], durations: &Durations) -> f64 {
         i: usize,
         nodes: &[Node],
         index: &HashMap<String, usize>,
-        durations: &Durations,
+        duration: &dyn Fn(&Node) -> f64,
         finish: &mut Vec<Option<f64>>,
         depth: usize,
     ) -> f64 {
@@ -52,14 +58,14 @@ pub fn critical_path(nodes: &[Node], durations: &Durations) -> f64 {
             .depends_on
             .iter()
             .filter_map(|d| index.get(&d.to_ascii_lowercase()))
-            .map(|&j| visit(j, nodes, index, durations, finish, depth + 1))
+            .map(|&j| visit(j, nodes, index, duration, finish, depth + 1))
             .fold(0.0, f64::max);
-        let f = start + durations.expected(&nodes[i].resource_type);
+        let f = start + duration(&nodes[i]);
         finish[i] = Some(f);
         f
     }
     (0..nodes.len())
-        .map(|i| visit(i, nodes, &index, durations, &mut finish, 0))
+        .map(|i| visit(i, nodes, &index, &duration, &mut finish, 0))
         .fold(0.0, f64::max)
 }
 
