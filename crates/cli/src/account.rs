@@ -1,7 +1,7 @@
 //! `landfall login`, `logout`, `account show`, `tenants` and `subscriptions`: signing in to
 //! Azure once and reusing that account in later runs. The saved account (cloud, CA, tenant,
 //! method; never a secret) is landfall-azure's [`Profile`] in the data directory of
-//! [`crate::paths`]; refresh tokens and client secrets go to the OS keyring.
+//! [`landfall_engine::paths`]; refresh tokens and client secrets go to the OS keyring.
 //!
 //! People get short plain lines on stdout; prompts (the browser URL, the device code) go to
 //! stderr so `--json` output stays clean. Flag errors name the flag and the rule.
@@ -24,7 +24,7 @@ use landfall_azure::{ArmClient, Cloud};
 use serde_json::json;
 use url::Url;
 
-use crate::paths;
+use landfall_engine::paths;
 
 /// Options of `landfall login`.
 #[derive(Args)]

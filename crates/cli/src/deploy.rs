@@ -3,26 +3,25 @@
 //! account otherwise) and prints what the engine reports.
 
 use std::io::{BufRead, IsTerminal};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use clap::Args;
+use landfall_azure::CancelToken;
 use landfall_azure::account::{Accounts, ProfileStore, signed_in_client};
-use landfall_azure::auth::{KeyringStore, MemoryStore, SecretStore, client_secret_credential};
-use landfall_azure::{ArmClient, ArmClientOptions, CancelToken, Cloud, Secret, TrustedCa};
+use landfall_azure::auth::{KeyringStore, SecretStore};
 use landfall_engine::bundle::Bundle;
-use landfall_engine::deploy::RunnerOptions;
+use landfall_engine::demo::{self, Demo, DemoOptions};
 use landfall_engine::events::Outcome;
 use landfall_engine::inputs::resolve;
 use landfall_engine::installer::{Installer, Prepared};
 use landfall_engine::journal::Journal;
 use landfall_engine::preflight::{CheckStatus, PreflightReport};
 use landfall_engine::{EngineError, RunKind, Target};
-use landfall_sim::{Scenario, Sim, SimHandle, SimOptions};
+use landfall_sim::Scenario;
 
-use crate::paths;
 use crate::progress::{Mode, Printer, human};
+use landfall_engine::paths;
 
 /// The inputs of a deploy, as flags.
 #[derive(Args, Clone, Debug, Default)]
@@ -163,13 +162,6 @@ pub(crate) fn engine_error(e: EngineError) -> String {
     }
 }
 
-/// The embedded simulator and an installer over it.
-struct Demo {
-    _sim: SimHandle,
-    installer: Installer,
-    target: Target,
-}
-
 fn demo_dir() -> Result<PathBuf, String> {
     Ok(paths::data_dir()?.join("demo"))
 }
@@ -178,89 +170,16 @@ async fn start_demo(speed: f64, scenario: Scenario, fresh: bool) -> Result<Demo,
     if !(speed.is_finite() && speed > 0.0) {
         return Err(format!("--speed must be a positive number, not {speed}"));
     }
-    let dir = demo_dir()?;
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| format!("cannot create the demo folder '{}': {e}", dir.display()))?;
-    let state = dir.join("sim-state.json");
-    let journal_path = dir.join("journal.sqlite");
-    if fresh {
-        for p in [&state, &journal_path] {
-            remove_if_present(p)?;
-        }
-        for suffix in ["-wal", "-shm"] {
-            remove_if_present(&PathBuf::from(format!(
-                "{}{suffix}",
-                journal_path.display()
-            )))?;
-        }
-    }
-    let sim = Sim::start(SimOptions {
-        state_file: Some(state),
+    demo::start(DemoOptions {
+        dir: demo_dir()?,
         speed,
         scenario,
-        ..SimOptions::default()
+        fresh,
     })
     .await
-    .map_err(|e| format!("cannot start the simulated Azure: {e}"))?;
-    let ca = TrustedCa::from_pem(&sim.ca_pem)
-        .map_err(|e| e.to_string())?
-        .exclusive();
-    let http = landfall_azure::tls::http_client(Some(&ca)).map_err(|e| e.to_string())?;
-    let base = url::Url::parse(&sim.base_url).map_err(|e| e.to_string())?;
-    let cloud = Cloud::discover(&base, &http)
-        .await
-        .map_err(|e| e.to_string())?;
-    let identity = sim.sim.options.identity.clone();
-    let credential = client_secret_credential(
-        &cloud,
-        &identity.tenant_id,
-        &identity.client_id,
-        Secret::new(identity.client_secret.clone()),
-        http,
-    )
-    .map_err(|e| e.to_string())?;
-    let client = ArmClient::for_cloud(
-        &cloud,
-        credential,
-        Some(ArmClientOptions {
-            trusted_ca: Some(ca),
-            ..ArmClientOptions::default()
-        }),
-    )
-    .map_err(|e| e.to_string())?;
-    let journal = Journal::open(&journal_path).map_err(|e| e.to_string())?;
-    let bundle = Bundle::builtin().map_err(engine_error)?;
-    let installer = Installer::new(
-        Arc::new(client),
-        Arc::new(journal),
-        Arc::new(bundle),
-        Arc::new(MemoryStore::new()),
-    )
-    .runner_options(RunnerOptions {
-        poll_interval: Duration::from_secs_f64((2.0 / speed).clamp(0.1, 2.0)),
-        ..RunnerOptions::default()
-    })
-    .duration_scale(1.0 / speed);
-    Ok(Demo {
-        _sim: sim,
-        installer,
-        target: Target {
-            subscription_id: identity.subscription_id,
-            tenant_id: identity.tenant_id,
-            resource_group: None,
-        },
-    })
+    .map_err(engine_error)
 }
 
-fn remove_if_present(p: &Path) -> Result<(), String> {
-    match std::fs::remove_file(p) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(format!("cannot remove '{}': {e}", p.display())),
-    }
-}
-
-/// Stops watching on Ctrl-C.
 fn stop_on_ctrl_c(printer: Arc<Printer>) -> CancelToken {
     let stop = CancelToken::new();
     let s = stop.clone();

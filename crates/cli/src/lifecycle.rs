@@ -17,8 +17,8 @@ use landfall_engine::support::support_bundle;
 use landfall_engine::teardown::{TeardownTarget, teardown, teardown_target};
 
 use crate::deploy::{self, account_installer, engine_error, open_journal, runtime};
-use crate::paths;
 use crate::progress::{Mode, Printer};
+use landfall_engine::paths;
 
 /// `landfall destroy`.
 #[derive(Args, Debug)]

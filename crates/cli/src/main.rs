@@ -5,7 +5,6 @@ mod account;
 mod deploy;
 mod lifecycle;
 mod manifest;
-mod paths;
 mod progress;
 mod sim;
 mod template;

@@ -27,7 +27,7 @@ use crate::deploy::{
     EventSink, RunResult, RunSpec, Runner, RunnerOptions, StageRenderer, StageSpec, new_run_id,
 };
 use crate::error::EngineError;
-use crate::events::{PlannedItem, RunKind};
+use crate::events::{PlannedItem, RunKind, StageSummary};
 use crate::inputs::{InputValues, ValidInputs, validate};
 use crate::journal::{Claim, InstanceRecord, InstanceState, Journal, RunRecord, RunState};
 use crate::preflight::{
@@ -261,6 +261,18 @@ impl Installer {
                 .map(|d| (t, d))
         });
         Durations::with_history(history).scaled(self.duration_scale)
+    }
+
+    /// What a run of `prepared` will announce in `runStarted`: the stages in deploy order
+    /// with their resources and expected durations, and the seconds of the whole run (the
+    /// critical path across stages). The review screen shows it before anything is created.
+    pub fn stage_summaries(
+        &self,
+        prepared: &Prepared,
+    ) -> Result<(Vec<StageSummary>, f64), EngineError> {
+        let durations = self.durations_for(&prepared.plan);
+        let spec = self.spec("", RunKind::Install, prepared, &durations)?;
+        Ok((spec.summaries(), spec.expected_secs()))
     }
 
     fn spec(

@@ -21,6 +21,8 @@
 
 pub mod bundle;
 pub mod cost;
+#[cfg(feature = "demo")]
+pub mod demo;
 pub mod deploy;
 pub mod error;
 pub mod events;
@@ -30,6 +32,7 @@ pub mod instances;
 pub mod journal;
 pub mod manifest;
 pub mod naming;
+pub mod paths;
 pub mod preflight;
 pub mod render;
 pub mod snapshot;

@@ -1,6 +1,7 @@
-//! Where the CLI keeps its state: the data directory (`$LANDFALL_DATA_DIR`, else the platform's
-//! data folder + `landfall`) and the keyring service name (`$LANDFALL_KEYRING_SERVICE`, else
-//! `landfall`), both overridable so tests never touch the user's files or keyring entries.
+//! Where Landfall keeps its state, shared by the CLI and the desktop: the data directory
+//! (`$LANDFALL_DATA_DIR`, else the platform's data folder + `landfall`) and the keyring service
+//! name (`$LANDFALL_KEYRING_SERVICE`, else `landfall`), both overridable so tests never touch
+//! the user's files or keyring entries.
 //!
 //! The platform rules are the ones the `dirs` crate follows, written out rather than taken as a
 //! dependency for four environment variables: `$XDG_DATA_HOME` or `~/.local/share` on Linux
