@@ -277,7 +277,9 @@ impl AppState {
                     "failResource: name a resource (part of its name), or leave it empty",
                 ));
             }
+            // The message is a vCPU quota error: it only fits a cluster.
             scenario.failing_resources.push(ResourceFault {
+                resource_type: "Microsoft.ContainerService/managedClusters".into(),
                 name_contains: name,
                 after_seconds: 20.0,
                 code: "QuotaExceeded".into(),

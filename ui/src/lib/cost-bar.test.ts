@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { CostEstimate } from "$lib/bindings";
-import { costSegments, formatMoney } from "./cost-bar";
+import { costBreakdown, costSegments, formatMoney } from "./cost-bar";
 
 function estimate(byCategory: CostEstimate["byCategory"]): CostEstimate {
   return {
@@ -28,5 +28,30 @@ describe("cost bar", () => {
   it("formats big amounts without cents and small ones with", () => {
     expect(formatMoney(1234.56, "USD")).toBe("$1,235");
     expect(formatMoney(12.5, "USD")).toBe("$12.50");
+  });
+  it("groups the lines by category in bar order for the review's breakdown", () => {
+    const line = (
+      label: string,
+      category: CostEstimate["lines"][number]["category"],
+      monthly: number,
+    ) => ({
+      label,
+      category,
+      stage: "s",
+      monthly,
+    });
+    const groups = costBreakdown({
+      ...estimate({}),
+      lines: [
+        line("Blob", "storage", 2),
+        line("Nodes", "compute", 140),
+        line("Uptime SLA", "compute", 0),
+        line("Disks", "compute", 10),
+      ],
+    });
+    expect(groups.map((g) => [g.label, g.lines.map((l) => l.label), g.subtotal])).toEqual([
+      ["Compute", ["Nodes", "Disks"], 150],
+      ["Storage", ["Blob"], 2],
+    ]);
   });
 });

@@ -2,7 +2,7 @@
  * The live cost as a stacked bar: one segment per category, in a fixed order so the colours
  * never swap places while the inputs change.
  */
-import type { CostCategory, CostEstimate } from "$lib/bindings";
+import type { CostCategory, CostEstimate, CostLine } from "$lib/bindings";
 
 /** The categories in bar order, with the label people see. */
 export const CATEGORY_ORDER: readonly { id: CostCategory; label: string }[] = [
@@ -47,4 +47,27 @@ export function formatMoney(amount: number, currency: string): string {
     minimumFractionDigits: big ? 0 : 2,
     maximumFractionDigits: big ? 0 : 2,
   }).format(amount);
+}
+
+/** One category of the review's cost breakdown. */
+export interface CostGroup {
+  category: CostCategory;
+  label: string;
+  /** The category's lines, manifest order, free lines left out. */
+  lines: CostLine[];
+  /** Their sum. */
+  subtotal: number;
+}
+
+/** The estimate's lines grouped by category in bar order, empty categories left out. */
+export function costBreakdown(estimate: CostEstimate): CostGroup[] {
+  return CATEGORY_ORDER.map(({ id, label }) => {
+    const lines = estimate.lines.filter((l) => l.category === id && l.monthly > 0);
+    return {
+      category: id,
+      label,
+      lines,
+      subtotal: lines.reduce((sum, l) => sum + l.monthly, 0),
+    };
+  }).filter((g) => g.lines.length > 0);
 }

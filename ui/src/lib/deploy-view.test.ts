@@ -8,36 +8,11 @@ import {
   formatDuration,
   fromSnapshot,
 } from "./deploy-view";
-import type { MockClock } from "./mock-backend";
+import { fakeClock } from "./fake-clock";
 import { MockBackend } from "./mock-backend";
 import type { DeployRequest } from "./backend";
 import { defaultValues } from "./form";
 import { MANIFEST } from "./mock-backend";
-
-/** A clock that jumps straight to the next timer: the whole demo runs in microtasks. */
-function fakeClock(): MockClock & { flush(limit?: number): Promise<void> } {
-  let now = Date.parse("2025-06-01T10:00:00Z");
-  const timers: { due: number; resolve: () => void }[] = [];
-  return {
-    now: () => now,
-    sleep: (ms) =>
-      new Promise<void>((resolve) => {
-        timers.push({ due: now + ms, resolve });
-      }),
-    async flush(limit = 10_000) {
-      for (let i = 0; i < limit; i++) {
-        await new Promise((r) => setTimeout(r, 0));
-        if (timers.length === 0) return;
-        timers.sort((a, b) => a.due - b.due);
-        const next = timers.shift();
-        if (next) {
-          now = Math.max(now, next.due);
-          next.resolve();
-        }
-      }
-    },
-  };
-}
 
 const request: DeployRequest = {
   target: { subscriptionId: "sub", resourceGroup: "rg-acme", location: "eastus" },
@@ -48,7 +23,7 @@ const request: DeployRequest = {
 async function demoRun(failResource: string | null) {
   const clock = fakeClock();
   const backend = new MockBackend(clock);
-  await backend.startDemo({ speed: 1, failResource });
+  await backend.startDemo({ speed: 1, failResource, resume: false });
   const events: EventEnvelope[] = [];
   const runId = await backend.deploy(request, (e) => events.push(e));
   await clock.flush();
@@ -213,7 +188,7 @@ describe("mock demo deploy", () => {
   it("rebuilds the same view from the journal after a reload and re-attaches without repeats", async () => {
     const clock = fakeClock();
     const backend = new MockBackend(clock);
-    await backend.startDemo({ speed: 1, failResource: null });
+    await backend.startDemo({ speed: 1, failResource: null, resume: false });
     const live: EventEnvelope[] = [];
     const runId = await backend.deploy(request, (e) => live.push(e));
     // Part-way: the window reloads; its Channel is gone.
@@ -235,7 +210,7 @@ describe("mock demo deploy", () => {
   it("stop watching detaches; cancel in Azure cancels running stages", async () => {
     const clock = fakeClock();
     const backend = new MockBackend(clock);
-    await backend.startDemo({ speed: 1, failResource: null });
+    await backend.startDemo({ speed: 1, failResource: null, resume: false });
     const events: EventEnvelope[] = [];
     const runId = await backend.deploy(request, (e) => events.push(e));
     await clock.flush(8);

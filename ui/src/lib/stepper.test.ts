@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { canOpen, marks, nextStep, previousStep, reach, stepIndex } from "./stepper";
+import { canOpen, isStep, marks, nextStep, previousStep, reach, stepIndex } from "./stepper";
 
 const fresh = { furthest: 3, deployStarted: false, deployFinished: false };
 
@@ -49,5 +49,21 @@ describe("stepper", () => {
     expect(reach(2, "review")).toBe(stepIndex("review"));
     expect(reach(4, "basics")).toBe(4);
     expect(reach(4, "welcome")).toBe(4);
+  });
+  it("keeps the instances screen beside the steps, reachable steps unchanged", () => {
+    expect(isStep("instances")).toBe(false);
+    expect(isStep("review")).toBe(true);
+    expect(reach(2, "instances")).toBe(2);
+    expect(nextStep("instances")).toBe("signIn");
+    expect(marks("instances", fresh)).toEqual([
+      "reachable",
+      "reachable",
+      "reachable",
+      "reachable",
+      "locked",
+      "locked",
+      "locked",
+    ]);
+    expect(canOpen("sizing", "instances", fresh)).toBe(true);
   });
 });

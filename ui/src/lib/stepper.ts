@@ -17,8 +17,16 @@ export const STEPS = [
 /** One step's id. */
 export type StepId = (typeof STEPS)[number]["id"];
 
-/** Where the wizard is: the welcome screen comes before the first step. */
-export type Screen = "welcome" | StepId;
+/**
+ * Where the wizard is: the welcome screen comes before the first step; the instances screen
+ * stands beside the steps (it is not one of them) and can be opened from anywhere.
+ */
+export type Screen = "welcome" | "instances" | StepId;
+
+/** Screens that are not steps. */
+export function isStep(screen: Screen): screen is StepId {
+  return screen !== "welcome" && screen !== "instances";
+}
 
 /** What the stepper draws for one step. */
 export type StepMark = "done" | "current" | "reachable" | "locked";
@@ -29,7 +37,7 @@ export interface NavFacts {
   furthest: number;
   /** A deployment has been started (its run exists, in Azure or the simulator). */
   deployStarted: boolean;
-  /** The run has finished (any outcome). */
+  /** The run ended with something for Done to show (an install or update that succeeded). */
   deployFinished: boolean;
 }
 
@@ -65,7 +73,7 @@ export function canOpen(target: StepId, current: Screen, facts: NavFacts): boole
 
 /** The mark for each step, in STEPS order. */
 export function marks(current: Screen, facts: NavFacts): StepMark[] {
-  const c = current === "welcome" ? -1 : stepIndex(current);
+  const c = isStep(current) ? stepIndex(current) : -1;
   return STEPS.map((s, i) => {
     if (i === c) {
       return "current";
@@ -79,7 +87,7 @@ export function marks(current: Screen, facts: NavFacts): StepMark[] {
 
 /** The step after this one, if any. */
 export function nextStep(current: Screen): StepId | undefined {
-  if (current === "welcome") {
+  if (!isStep(current)) {
     return STEPS[0].id;
   }
   return STEPS[stepIndex(current) + 1]?.id;
@@ -93,5 +101,5 @@ export function previousStep(current: StepId): Screen {
 
 /** The new furthest step after opening `target`. */
 export function reach(furthest: number, target: Screen): number {
-  return target === "welcome" ? furthest : Math.max(furthest, stepIndex(target));
+  return isStep(target) ? Math.max(furthest, stepIndex(target)) : furthest;
 }

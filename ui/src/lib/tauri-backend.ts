@@ -36,6 +36,7 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
   try {
     return await invoke<T>(command, args);
   } catch (e) {
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- the Backend contract rejects with Problem, as invoke does
     throw toProblem(e);
   }
 }
