@@ -583,6 +583,17 @@ fn classify(status: Option<u16>, detail: Option<&ArmErrorDetail>) -> ErrorCode {
 }
 
 impl Error {
+    /// Whether a write that failed this way may have taken effect anyway: the connection
+    /// dropped (the answer may be what was lost) or Azure answered 5xx. Callers of writes sent
+    /// once read the resource before sending them again.
+    pub fn is_ambiguous(&self) -> bool {
+        match self {
+            Error::Transport { .. } => true,
+            Error::Http { status, .. } => *status >= 500,
+            _ => false,
+        }
+    }
+
     /// A [`Error::Decode`] from a serde_json error, without the value it quotes.
     pub fn decode(what: &str, e: &serde_json::Error) -> Self {
         let kind = match e.classify() {

@@ -71,6 +71,13 @@ impl Default for ThrottleOptions {
 #[derive(Clone, Copy, Debug)]
 pub struct Idempotent;
 
+/// Marks a write whose repetition is not harmless even though its method is idempotent: a
+/// deployment PUT repeated while the first runs is refused (`DeploymentActive`). Only 429s,
+/// which ARM answers before doing anything, are retried; after a dropped connection or a 5xx
+/// the caller asks Azure what happened.
+#[derive(Clone, Copy, Debug)]
+pub struct Once;
+
 /// The rate-limit bucket a request draws from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Bucket {
@@ -287,7 +294,8 @@ impl Policy for ThrottlePolicy {
     ) -> PolicyResult {
         let method = request.method();
         let bucket = Bucket::of(method);
-        let idempotent = is_idempotent(method) || ctx.value::<Idempotent>().is_some();
+        let idempotent = ctx.value::<Once>().is_none()
+            && (is_idempotent(method) || ctx.value::<Idempotent>().is_some());
         let mut transient_retries = 0u32;
         let mut throttle_retries = 0u32;
         let mut first = true;

@@ -31,7 +31,7 @@ use crate::clock::Timer;
 use crate::cloud::{Cloud, scope_for};
 use crate::error::{ArmErrorDetail, Error};
 use crate::poll::{PollOptions, Poller};
-use crate::throttle::{Idempotent, ThrottleOptions, ThrottlePolicy, retry_after};
+use crate::throttle::{Idempotent, Once, ThrottleOptions, ThrottlePolicy, retry_after};
 use crate::tls::{TrustedCa, http_client};
 
 /// How an [`ArmClient`] is built; every field has a default.
@@ -73,6 +73,7 @@ pub struct ArmRequest {
     url: Url,
     body: Option<Json>,
     idempotent: bool,
+    once: bool,
 }
 
 impl ArmRequest {
@@ -83,6 +84,7 @@ impl ArmRequest {
             url,
             body: None,
             idempotent: false,
+            once: false,
         }
     }
 
@@ -95,6 +97,13 @@ impl ArmRequest {
     /// Marks a POST as safe to retry on transient failures (GET, HEAD, PUT, DELETE always are).
     pub fn idempotent(mut self) -> Self {
         self.idempotent = true;
+        self
+    }
+
+    /// Sends it at most once, whatever its method, except after a 429 (see
+    /// [`crate::throttle::Once`]): the caller resolves a dropped connection or a 5xx itself.
+    pub fn once(mut self) -> Self {
+        self.once = true;
         self
     }
 
@@ -117,6 +126,7 @@ impl fmt::Debug for ArmRequest {
             .field("url", &display_url(&self.url))
             .field("has_body", &self.body.is_some())
             .field("idempotent", &self.idempotent)
+            .field("once", &self.once)
             .finish()
     }
 }
@@ -327,6 +337,7 @@ impl ArmClient {
             url,
             body,
             idempotent,
+            once,
         } = request;
         // The bearer token goes to this client's endpoint only, whatever a poll URL or a
         // nextLink from a response says.
@@ -354,6 +365,9 @@ impl ArmClient {
         let mut ctx = Context::new();
         if idempotent {
             ctx.insert(Idempotent);
+        }
+        if once {
+            ctx.insert(Once);
         }
         let send_options = PipelineSendOptions {
             skip_checks: true,

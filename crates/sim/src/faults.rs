@@ -38,8 +38,11 @@ pub struct Scenario {
     pub policy_denials: Vec<PolicyDenial>,
     /// Probability (0 to 1) that an ARM request fails with a transient 500 or 503.
     pub transient_error_rate: f64,
-    /// Probability that a request's connection is dropped.
+    /// Probability that a request's connection is dropped before it is served.
     pub drop_rate: f64,
+    /// Probability that a write (PUT, PATCH, POST, DELETE) to Resource Manager is served and
+    /// takes effect, but its answer is lost: the connection drops on the way back.
+    pub lost_response_rate: f64,
     /// Probability that a response is delayed by `slow_ms`.
     pub slow_rate: f64,
     /// Delay of a slow response, in milliseconds.
@@ -139,6 +142,8 @@ pub enum FaultAction {
     Delay(Duration),
     /// Drop the connection.
     Drop,
+    /// Serve it (it takes effect), then drop the connection before the answer.
+    LoseResponse,
 }
 
 /// Token buckets, as ARM applies them per principal and region (here: per process).
@@ -259,6 +264,14 @@ impl Faults {
         let roll = |c: &mut Counters| next_unit(&mut c.rng);
         if s.drop_rate > 0.0 && roll(&mut c) < s.drop_rate {
             return FaultAction::Drop;
+        }
+        if arm
+            && method != "GET"
+            && method != "HEAD"
+            && s.lost_response_rate > 0.0
+            && roll(&mut c) < s.lost_response_rate
+        {
+            return FaultAction::LoseResponse;
         }
         if arm && s.transient_error_rate > 0.0 && roll(&mut c) < s.transient_error_rate {
             let status = if roll(&mut c) < 0.5 {

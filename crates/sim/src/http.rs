@@ -32,6 +32,10 @@ pub struct RequestRecord {
     pub path: String,
     /// Response status.
     pub status: u16,
+    /// A connection fault injected: `dropped` (never served) or `answerLost` (served, the
+    /// answer lost on the way back).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fault: Option<&'static str>,
 }
 
 /// The signed-in principal an ARM request carries, put in the request extensions by the
@@ -163,6 +167,8 @@ pub async fn middleware(State(sim): State<Arc<Sim>>, mut req: Request, next: Nex
     req.extensions_mut().insert(RequestId(request_id.clone()));
     let arm = is_arm_path(&path);
 
+    let mut lose_response = false;
+    let mut fault = None;
     let mut response = 'handled: {
         if path.starts_with("/_sim/") {
             break 'handled next.run(req).await;
@@ -171,7 +177,11 @@ pub async fn middleware(State(sim): State<Arc<Sim>>, mut req: Request, next: Nex
             FaultAction::None => {}
             FaultAction::Respond(r) => break 'handled r,
             FaultAction::Delay(d) => tokio::time::sleep(d).await,
-            FaultAction::Drop => break 'handled dropped_connection(),
+            FaultAction::Drop => {
+                fault = Some("dropped");
+                break 'handled dropped_connection();
+            }
+            FaultAction::LoseResponse => lose_response = true,
         }
         if arm {
             if !has_api_version(&query) {
@@ -188,7 +198,15 @@ pub async fn middleware(State(sim): State<Arc<Sim>>, mut req: Request, next: Nex
                 Err(r) => break 'handled *r,
             }
         }
-        next.run(req).await
+        let served = next.run(req).await;
+        if lose_response {
+            // The request took effect; only its answer is lost on the way back.
+            fault = Some("answerLost");
+            let mut lost = dropped_connection();
+            *lost.status_mut() = served.status();
+            break 'handled lost;
+        }
+        served
     };
 
     let h = response.headers_mut();
@@ -256,6 +274,7 @@ pub async fn middleware(State(sim): State<Arc<Sim>>, mut req: Request, next: Nex
                 method,
                 path,
                 status: response.status().as_u16(),
+                fault,
             },
             crate::REQUEST_LOG_CAPACITY,
         );
@@ -355,6 +374,7 @@ mod tests {
             method: "GET".into(),
             path: format!("/{i}"),
             status: 200,
+            fault: None,
         };
         let mut log = Vec::new();
         for i in 0..25 {

@@ -320,14 +320,20 @@ pub struct WhatIfChange {
 impl Arm<'_> {
     /// Starts a deployment (PUT); `body` is `{properties: {template, parameters, mode}}` (plus
     /// `location` at subscription scope). The poller ends with the deployment's JSON.
+    ///
+    /// The PUT is sent once (429s aside): repeating it while the first one runs is refused
+    /// with `DeploymentActive`, so after a dropped connection or a 5xx the caller reads the
+    /// deployment to learn whether it was accepted (see [`crate::Error::is_ambiguous`]).
     pub async fn begin_create_deployment(
         &self,
         scope: &DeploymentScope,
         name: &str,
         body: &Json,
     ) -> Result<Poller, Error> {
-        self.client()
-            .begin_put(&scope.deployment_path(name), RESOURCES_API, body)
+        let client = self.client();
+        let url = client.url(&scope.deployment_path(name), RESOURCES_API)?;
+        client
+            .begin(ArmRequest::new(Method::Put, url).json(body.clone()).once())
             .await
     }
 

@@ -22,6 +22,9 @@ use std::time::Duration;
 
 use indexmap::IndexMap;
 use landfall_azure::arm::{Arm, Deployment, DeploymentScope};
+
+/// The tag on each stage deployment naming the run that sent it.
+pub const TAG_RUN: &str = "landfall-run";
 use landfall_azure::{ArmClient, ArmErrorDetail, CancelToken, Error as AzureError, ErrorReport};
 use serde_json::{Value as Json, json};
 use time::OffsetDateTime;
@@ -516,6 +519,25 @@ impl<'a> Runner<'a> {
                         .await
                     {
                         Ok(d) => {
+                            if landfall_azure::poll::is_terminal(&d.properties.provisioning_state) {
+                                // The operations read above may predate the end (under retries
+                                // the gap grows): read them once more so every resource is
+                                // reported before its stage.
+                                for event in self.final_operations(&arm, stage, tracker).await? {
+                                    if matches!(
+                                        event,
+                                        DeploymentEvent::ResourceSucceeded { .. }
+                                            | DeploymentEvent::ResourceFailed { .. }
+                                    ) {
+                                        resources_done += 1;
+                                    }
+                                    if let DeploymentEvent::ResourceFailed { error, .. } = &event {
+                                        first_error.get_or_insert_with(|| error.clone());
+                                    }
+                                    self.emit(event)?;
+                                    changed = true;
+                                }
+                            }
                             if let Some(done) =
                                 self.stage_end(stage, &d, started, &mut first_error)?
                             {
@@ -615,19 +637,19 @@ impl<'a> Runner<'a> {
                 error: None,
             })
             .map_err(|e| journal_report(&e.into()))?;
+        let mut tags = self.spec.tags.clone();
+        if let Some(t) = tags.as_object_mut() {
+            t.insert(TAG_RUN.into(), Json::String(self.spec.run_id.clone()));
+        }
         let body = json!({
             "properties": {
                 "mode": "Incremental",
                 "template": stage.template,
                 "parameters": parameters,
             },
-            "tags": self.spec.tags,
+            "tags": tags,
         });
-        let poller = arm
-            .begin_create_deployment(&self.scope(), &stage.deployment_name, &body)
-            .await
-            .map_err(|e| with_remediation(e.report()))?;
-        drop(poller);
+        self.put_stage(arm, stage, &body).await?;
         self.emit(DeploymentEvent::StageStarted {
             stage: stage.name.clone(),
             deployment_name: stage.deployment_name.clone(),
@@ -637,6 +659,81 @@ impl<'a> Runner<'a> {
         })
         .map_err(|e| journal_report(&e))?;
         Ok(())
+    }
+
+    /// The resource events of a stage's last operations read, taken once its deployment has
+    /// ended; a read that fails is tried again a few times (then the stage ends with what
+    /// was seen, and a notice says so).
+    async fn final_operations(
+        &self,
+        arm: &Arm<'_>,
+        stage: &StageSpec,
+        tracker: &mut Tracker,
+    ) -> Result<Vec<DeploymentEvent>, EngineError> {
+        const ATTEMPTS: u32 = 5;
+        for attempt in 1..=ATTEMPTS {
+            match arm
+                .list_deployment_operations_nested(&self.scope(), &stage.deployment_name)
+                .await
+            {
+                Ok(ops) => return Ok(tracker.observe(&ops, &self.durations, self.now())),
+                Err(e) if attempt == ATTEMPTS => {
+                    self.notice(format!(
+                        "Could not read the last operations of stage '{}' ({}); some resources may show no final state.",
+                        stage.name,
+                        e.report().message
+                    ))?;
+                }
+                Err(_) => self.client.timer().sleep(self.options.poll_interval).await,
+            }
+        }
+        Ok(Vec::new())
+    }
+
+    /// PUTs a stage's deployment, once. A PUT whose answer was lost (a dropped connection, a
+    /// 5xx) may still have been accepted, and sending it again while it runs would be refused
+    /// (`DeploymentActive`): the deployment is read back instead, and it is this run's when
+    /// it carries the run's tag. Otherwise the PUT is sent again, a few times, with backoff.
+    async fn put_stage(
+        &self,
+        arm: &Arm<'_>,
+        stage: &StageSpec,
+        body: &Json,
+    ) -> Result<(), ErrorReport> {
+        const ATTEMPTS: u32 = 4;
+        let scope = self.scope();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let error = match arm
+                .begin_create_deployment(&scope, &stage.deployment_name, body)
+                .await
+            {
+                Ok(_) => return Ok(()),
+                Err(e) if e.is_ambiguous() && attempt < ATTEMPTS => e,
+                Err(e) => return Err(with_remediation(e.report())),
+            };
+            match arm.get_deployment(&scope, &stage.deployment_name).await {
+                Ok(d) if d.tags.get(TAG_RUN).and_then(Json::as_str) == Some(&self.spec.run_id) => {
+                    tracing::info!(
+                        "stage {}: the PUT's answer was lost ({error}); Azure has the deployment",
+                        stage.name
+                    );
+                    return Ok(());
+                }
+                Ok(_) | Err(AzureError::Http { status: 404, .. }) => {
+                    tracing::info!(
+                        "stage {}: the PUT failed ({error}) and Azure has no deployment of this run; sending it again",
+                        stage.name
+                    );
+                }
+                Err(e) => return Err(with_remediation(e.report())),
+            }
+            self.client
+                .timer()
+                .sleep(Duration::from_secs(1 << attempt))
+                .await;
+        }
     }
 
     /// The stage's end, if its deployment reached a terminal state.

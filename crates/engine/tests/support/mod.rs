@@ -52,22 +52,34 @@ pub struct Env {
 
 impl Env {
     pub async fn start(scenario: Scenario, speed: f64) -> Env {
+        Env::start_seeded(scenario, speed, 1).await
+    }
+
+    /// With `seed` for the simulator's random choices (which requests fail).
+    pub async fn start_seeded(scenario: Scenario, speed: f64, seed: u64) -> Env {
+        Env::boot(scenario, speed, seed, false).await
+    }
+
+    /// With the simulator keeping its state in a file, so [`Env::restart`] can restart it.
+    pub async fn start_with_state(scenario: Scenario, speed: f64, seed: u64) -> Env {
+        Env::boot(scenario, speed, seed, true).await
+    }
+
+    async fn boot(scenario: Scenario, speed: f64, seed: u64, stateful: bool) -> Env {
         let now = OffsetDateTime::now_utc().replace_nanosecond(0).unwrap();
         let clock = Arc::new(ManualClock::new(now));
+        let dir = tempfile::tempdir().unwrap();
         let sim = Sim::start(SimOptions {
             clock: clock.clone(),
             speed,
             scenario,
+            seed,
+            state_file: stateful.then(|| dir.path().join("sim-state.json")),
             ..SimOptions::default()
         })
         .await
         .unwrap();
-        let ca = TrustedCa::from_pem(&sim.ca_pem).unwrap().exclusive();
-        let http = landfall_azure::tls::http_client(Some(&ca)).unwrap();
-        let cloud = Cloud::discover(&url::Url::parse(&sim.base_url).unwrap(), &http)
-            .await
-            .unwrap();
-        let dir = tempfile::tempdir().unwrap();
+        let (cloud, ca) = Env::connect(&sim).await;
         let journal = Arc::new(Journal::open(dir.path().join("journal.sqlite")).unwrap());
         let identity = sim.sim.options.identity.clone();
         Env {
@@ -83,6 +95,46 @@ impl Env {
             journal,
             secrets: Arc::new(MemoryStore::new()),
             bundle: Arc::new(Bundle::builtin().unwrap()),
+            dir,
+        }
+    }
+
+    async fn connect(sim: &SimHandle) -> (Cloud, TrustedCa) {
+        let ca = TrustedCa::from_pem(&sim.ca_pem).unwrap().exclusive();
+        let http = landfall_azure::tls::http_client(Some(&ca)).unwrap();
+        let cloud = Cloud::discover(&url::Url::parse(&sim.base_url).unwrap(), &http)
+            .await
+            .unwrap();
+        (cloud, ca)
+    }
+
+    /// Stops the simulator and starts it again from its state file (a new address and
+    /// certificate, as after a restart); the request log starts empty.
+    pub async fn restart(self) -> Env {
+        let options = self.sim.sim.options.clone();
+        assert!(options.state_file.is_some(), "start_with_state first");
+        let Env {
+            sim,
+            time,
+            journal,
+            secrets,
+            bundle,
+            target,
+            dir,
+            ..
+        } = self;
+        sim.stop().await;
+        let sim = Sim::start(options).await.unwrap();
+        let (cloud, ca) = Env::connect(&sim).await;
+        Env {
+            sim,
+            time,
+            cloud,
+            ca,
+            journal,
+            secrets,
+            bundle,
+            target,
             dir,
         }
     }
@@ -151,24 +203,28 @@ impl Env {
             .collect()
     }
 
-    /// PUTs of each stage deployment, by deployment name.
+    /// PUTs of each stage deployment Azure accepted (2xx, served), by deployment name.
     pub fn deployment_puts(&self) -> std::collections::BTreeMap<String, usize> {
         let mut out = std::collections::BTreeMap::new();
-        for (m, p, _) in self.requests() {
-            let lower = p.to_ascii_lowercase();
-            if m == "PUT" && lower.contains("/providers/microsoft.resources/deployments/") {
-                let name = p
-                    .rsplit('/')
-                    .next()
-                    .unwrap()
-                    .split('?')
-                    .next()
-                    .unwrap()
-                    .to_owned();
+        let log = self.sim.sim.requests.lock().unwrap().clone();
+        for r in log {
+            let lower = r.path.to_ascii_lowercase();
+            let accepted = (200..300).contains(&r.status) && r.fault != Some("dropped");
+            if r.method == "PUT"
+                && accepted
+                && lower.contains("/providers/microsoft.resources/deployments/")
+            {
+                let name = r.path.rsplit('/').next().unwrap().to_owned();
                 *out.entry(name).or_insert(0) += 1;
             }
         }
         out
+    }
+
+    /// Requests whose answer the simulator lost after serving them.
+    pub fn lost_answers(&self) -> usize {
+        let log = self.sim.sim.requests.lock().unwrap();
+        log.iter().filter(|r| r.fault == Some("answerLost")).count()
     }
 }
 
