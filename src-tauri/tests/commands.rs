@@ -17,7 +17,26 @@ use tauri::webview::InvokeRequest;
 struct App {
     _app: tauri::App<MockRuntime>,
     window: WebviewWindow<MockRuntime>,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
+    /// Every answer the window received, to search for secrets.
+    answers: std::sync::Mutex<String>,
+}
+
+/// A MySQL password given in the deploy request: it must never come back.
+const PASSWORD: &str = "Kn0wn-Secret-Pa55word!";
+
+/// Every file under `dir` (the simulator's own state, which stands for Azure, excepted).
+fn files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(files(&path));
+        } else if path.file_name().is_some_and(|n| n != "sim-state.json") {
+            out.push(path);
+        }
+    }
+    out
 }
 
 fn app() -> App {
@@ -38,7 +57,8 @@ fn app() -> App {
     App {
         _app: app,
         window,
-        _dir: dir,
+        dir,
+        answers: std::sync::Mutex::new(String::new()),
     }
 }
 
@@ -53,7 +73,13 @@ impl App {
             headers: Default::default(),
             invoke_key: INVOKE_KEY.to_string(),
         };
-        get_ipc_response(&self.window, request).map(|b| b.deserialize::<Json>().unwrap())
+        let answer =
+            get_ipc_response(&self.window, request).map(|b| b.deserialize::<Json>().unwrap());
+        let text = match &answer {
+            Ok(v) | Err(v) => v.to_string(),
+        };
+        self.answers.lock().unwrap().push_str(&text);
+        answer
     }
 
     fn ok(&self, cmd: &str, args: Json) -> Json {
@@ -168,7 +194,8 @@ fn every_command_answers_through_the_ipc() {
     let sub = subs[0]["subscriptionId"].as_str().unwrap().to_owned();
     assert!(sub.starts_with("••••••••-"), "{subs}");
 
-    let req = request(&sub, "lfdesk");
+    let mut req = request(&sub, "lfdesk");
+    req["values"]["mysqlAdminPassword"] = json!(PASSWORD);
     let plan = app.ok("review", json!({ "request": req }));
     assert_eq!(plan["stages"].as_array().unwrap().len(), 6, "{plan}");
     assert!(plan["cost"]["total"].as_f64().unwrap() > 0.0, "{plan}");
@@ -277,6 +304,35 @@ fn every_command_answers_through_the_ipc() {
         json!({ "runId": run, "path": zip.display().to_string() }),
     );
     assert!(std::fs::metadata(&zip).unwrap().len() > 100);
+
+    // The password went to Azure, and nowhere else: not in any answer, nor in any file of the
+    // data folder (journal and WAL included), the summary or the support bundle.
+    assert!(!app.answers.lock().unwrap().contains(PASSWORD));
+    let mut searched = files(app.dir.path());
+    searched.push(summary.clone());
+    assert!(
+        searched.iter().any(|p| p.ends_with("journal.sqlite")),
+        "{searched:?}"
+    );
+    for path in &searched {
+        let bytes = std::fs::read(path).unwrap();
+        assert!(
+            !bytes
+                .windows(PASSWORD.len())
+                .any(|w| w == PASSWORD.as_bytes()),
+            "the password is in {}",
+            path.display()
+        );
+    }
+    let mut bundle = zip::ZipArchive::new(std::fs::File::open(&zip).unwrap()).unwrap();
+    for i in 0..bundle.len() {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut bundle.by_index(i).unwrap(), &mut text).unwrap();
+        assert!(
+            !text.contains(PASSWORD),
+            "the password is in the support bundle"
+        );
+    }
 
     // Teardown.
     let gone = app.ok(
