@@ -332,6 +332,33 @@ impl<'a> Runner<'a> {
             message: "Re-attached to the run: reading its deployments in Azure.".into(),
             at: self.now(),
         })?;
+        let group_ready = reported
+            .iter()
+            .any(|e| matches!(e, DeploymentEvent::ResourceGroupReady { .. }));
+        if !group_ready {
+            // The watcher died before the resource group was written (or confirmed): write
+            // it now, as the run's start would have; it is idempotent.
+            match arm
+                .create_or_update_resource_group(
+                    &self.spec.subscription_id,
+                    &self.spec.resource_group,
+                    &self.spec.location,
+                    Some(&self.spec.tags),
+                )
+                .await
+            {
+                Ok(group) => {
+                    self.emit(DeploymentEvent::ResourceGroupReady {
+                        resource_group_id: group.id,
+                        at: self.now(),
+                    })?;
+                }
+                Err(e) => {
+                    let report = with_remediation(e.report());
+                    return self.finish(run_started, Outcome::Failed, Json::Null, Some(report));
+                }
+            }
+        }
         for stage in &self.spec.stages {
             let record = records.get(&stage.name);
             let state = match record.map(|r| r.state) {
