@@ -33,8 +33,11 @@ fn rounds() -> u64 {
 #[derive(Debug)]
 struct CellReport {
     runs: usize,
+    requests: usize,
     faulted_responses: usize,
+    dropped: usize,
     lost_answers: usize,
+    token_requests: usize,
 }
 
 /// Top-level resource IDs (one provider segment, a type with one slash), lower case: what a
@@ -105,8 +108,8 @@ async fn assert_journal_and_azure_agree(env: &Env, run_ids: &[&str]) {
 
 /// Installs the demo preset under `scenario`; a failed run is retried (once) with a new
 /// installer. Checks the invariants and answers what happened.
-async fn cell(name: &str, scenario: Scenario, seed: u64) -> CellReport {
-    let env = Env::start_seeded(scenario, 10.0, seed).await;
+async fn cell(name: &str, scenario: Scenario, speed: f64, seed: u64) -> CellReport {
+    let env = Env::start_seeded(scenario, speed, seed).await;
     let installer = env.installer();
     let prepared = env.prepare(&installer, "demo", &[]);
     let (report, _) = installer.preflight_registering(&prepared).await.unwrap();
@@ -158,15 +161,23 @@ async fn cell(name: &str, scenario: Scenario, seed: u64) -> CellReport {
     let requests = env.requests();
     CellReport {
         runs: runs.len(),
+        requests: requests.len(),
         faulted_responses: requests.iter().filter(|r| r.2 == 429 || r.2 >= 500).count(),
+        dropped: env.dropped(),
         lost_answers: env.lost_answers(),
+        token_requests: requests.iter().filter(|r| r.1.contains("/oauth2/")).count(),
     }
 }
 
 async fn matrix_cell(name: &str, scenario: Scenario) -> Vec<CellReport> {
+    matrix_cell_at(name, scenario, 10.0).await
+}
+
+/// As [`matrix_cell`], with the simulator at `speed`.
+async fn matrix_cell_at(name: &str, scenario: Scenario, speed: f64) -> Vec<CellReport> {
     let mut out = Vec::new();
     for round in 0..rounds() {
-        let report = cell(name, scenario.clone(), 7 + round).await;
+        let report = cell(name, scenario.clone(), speed, 7 + round).await;
         eprintln!("cell {name} round {round}: {report:?}");
         out.push(report);
     }
@@ -255,7 +266,8 @@ async fn slow_connections() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokens_expire_mid_run() {
-    // The install takes tens of simulated minutes; tokens live two.
+    // Tokens live two simulated minutes, less than the run and less than the five minutes
+    // before expiry at which the credential renews them: a new token is fetched all along.
     let reports = matrix_cell(
         "token expiry",
         Scenario {
@@ -265,6 +277,8 @@ async fn tokens_expire_mid_run() {
     )
     .await;
     assert!(reports.iter().all(|r| r.runs == 1), "{reports:?}");
+    // Besides the first token, new ones were fetched throughout the run.
+    assert!(reports.iter().all(|r| r.token_requests > 20), "{reports:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -221,6 +221,12 @@ impl Env {
         out
     }
 
+    /// Requests whose connection the simulator dropped before serving them.
+    pub fn dropped(&self) -> usize {
+        let log = self.sim.sim.requests.lock().unwrap();
+        log.iter().filter(|r| r.fault == Some("dropped")).count()
+    }
+
     /// Requests whose answer the simulator lost after serving them.
     pub fn lost_answers(&self) -> usize {
         let log = self.sim.sim.requests.lock().unwrap();
