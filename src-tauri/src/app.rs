@@ -264,6 +264,13 @@ impl AppState {
 
     /// Starts the simulated Azure and signs in to it.
     pub async fn start_demo(&self, options: DemoOptions) -> Result<Session, Problem> {
+        if self.runs.any_live() {
+            // A new demo takes over the demo's files, which the running one still writes.
+            return Err(problem(
+                "refused",
+                "a deployment is being watched in this app; wait for it or stop watching it before starting a new demo",
+            ));
+        }
         let speed = self.config.demo_speed.unwrap_or(options.speed);
         let mut scenario = Scenario::default();
         if let Some(name) = options

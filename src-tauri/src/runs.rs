@@ -84,6 +84,11 @@ impl Runs {
         }
     }
 
+    /// Whether this app is watching any run now.
+    pub fn any_live(&self) -> bool {
+        lock(&self.hubs).values().any(|h| !lock(h).finished)
+    }
+
     /// Whether this app is watching the run now.
     pub fn is_live(&self, run_id: &str) -> bool {
         self.hub(run_id).is_some_and(|h| !lock(&h).finished)

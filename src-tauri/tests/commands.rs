@@ -257,6 +257,11 @@ fn every_command_answers_through_the_ipc() {
         json!({ "request": update, "onEvent": channel(6) }),
     );
     let run2 = run2.as_str().unwrap().to_owned();
+    let p = app.problem(
+        "start_demo",
+        json!({ "options": { "speed": 60.0, "failResource": null, "resume": false } }),
+    );
+    assert_eq!(p["code"], "refused", "a new demo while one is watched: {p}");
     assert_eq!(
         app.ok("cancel", json!({ "runId": run2, "inAzure": false })),
         Json::Null
