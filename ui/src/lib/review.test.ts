@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Check, PreflightReport } from "$lib/bindings";
-import type { ReviewPlan } from "$lib/bindings-pending";
+import type { ReviewPlan } from "$lib/backend";
 import {
   changeCounts,
   deployGate,

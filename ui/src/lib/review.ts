@@ -11,7 +11,7 @@ import type {
   StageWhatIf,
   WhatIfGroup,
 } from "$lib/bindings";
-import type { ReviewPlan } from "$lib/bindings-pending";
+import type { ReviewPlan } from "$lib/backend";
 
 /** Resource types in words a non-expert reads; others show their last segment. */
 const TYPE_NAMES: Record<string, string> = {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { CloudOption, Session } from "$lib/bindings-pending";
+import type { CloudOption, Session } from "$lib/backend";
 import {
   sessionDetails,
   emptySignInForm,

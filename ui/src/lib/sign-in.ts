@@ -3,7 +3,7 @@
  * asking Azure (each message names the field and the rule), and the `SignInMethod` sent to the
  * shell. Azure checks the credentials themselves; this only catches what is certainly wrong.
  */
-import type { CloudOption, Session, SignInMethod, SignInPrompt } from "$lib/bindings-pending";
+import type { CloudOption, Session, SignInMethod, SignInPrompt } from "$lib/backend";
 
 /** A way to sign in. */
 export type MethodKind = SignInMethod["kind"];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { SubscriptionSummary, TenantSummary } from "$lib/bindings-pending";
+import type { SubscriptionSummary, TenantSummary } from "$lib/backend";
 import {
   availability,
   blockedReason,

@@ -3,7 +3,7 @@
  * remembered one when it still can be used), the search, and why a subscription that is not
  * `Enabled` cannot be chosen.
  */
-import type { SubscriptionSummary, TenantSummary } from "$lib/bindings-pending";
+import type { SubscriptionSummary, TenantSummary } from "$lib/backend";
 
 /** Whether a subscription can be deployed to, and why not in plain words. */
 export interface Availability {
