@@ -235,15 +235,21 @@ impl AppState {
         Ok(session)
     }
 
-    /// The current sign-in, restoring the saved account on first call.
+    /// The current sign-in, restoring the saved account on first call. Its unfinished runs
+    /// leave out those this app is watching now.
     pub async fn session(&self) -> Result<Option<Session>, Problem> {
-        if let Some(c) = self.connected.read().await.clone() {
-            return Self::session_of(&c).map(Some);
-        }
-        match self.restore().await? {
-            Some(c) => Self::session_of(&c).map(Some),
-            None => Ok(None),
-        }
+        let connected = match self.connected.read().await.clone() {
+            Some(c) => Some(c),
+            None => self.restore().await?,
+        };
+        let Some(c) = connected else {
+            return Ok(None);
+        };
+        let mut session = Self::session_of(&c)?;
+        session
+            .unfinished_runs
+            .retain(|r| !self.runs.is_live(&r.run_id));
+        Ok(Some(session))
     }
 
     /// The built-in clouds.

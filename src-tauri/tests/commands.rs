@@ -268,10 +268,21 @@ fn every_command_answers_through_the_ipc() {
     );
     let stopped = app.wait_outcome(&run2);
     assert_eq!(stopped["outcome"], "detached", "{stopped}");
+    // Detached: the session offers to resume it; being watched again, it is not offered.
+    let unfinished = |app: &App| -> Vec<Json> {
+        app.ok("session", json!({}))["unfinishedRuns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["runId"].clone())
+            .collect()
+    };
+    assert!(unfinished(&app).contains(&json!(run2)));
     assert_eq!(
         app.ok("resume", json!({ "runId": run2, "onEvent": channel(7) })),
         Json::Null
     );
+    assert!(!unfinished(&app).contains(&json!(run2)));
     let deadline = Instant::now() + Duration::from_secs(240);
     loop {
         let s = app.ok("deployment_snapshot", json!({ "runId": run2 }));
