@@ -519,20 +519,8 @@ impl<'a> Runner<'a> {
                         continue;
                     }
                 };
-                for event in tracker.observe(&ops, &self.durations, self.now()) {
-                    if matches!(
-                        event,
-                        DeploymentEvent::ResourceSucceeded { .. }
-                            | DeploymentEvent::ResourceFailed { .. }
-                    ) {
-                        resources_done += 1;
-                    }
-                    if let DeploymentEvent::ResourceFailed { error, .. } = &event {
-                        first_error.get_or_insert_with(|| error.clone());
-                    }
-                    self.emit(event)?;
-                    changed = true;
-                }
+                let events = tracker.observe(&ops, &self.durations, self.now());
+                changed |= self.publish_resources(events, &mut resources_done, &mut first_error)?;
                 let read_now = tracker.running() == 0
                     || tracker.any_failed()
                     || polls % self.options.deployment_read_every.max(1) == 0;
@@ -550,20 +538,12 @@ impl<'a> Runner<'a> {
                                 // The operations read above may predate the end (under retries
                                 // the gap grows): read them once more so every resource is
                                 // reported before its stage.
-                                for event in self.final_operations(&arm, stage, tracker).await? {
-                                    if matches!(
-                                        event,
-                                        DeploymentEvent::ResourceSucceeded { .. }
-                                            | DeploymentEvent::ResourceFailed { .. }
-                                    ) {
-                                        resources_done += 1;
-                                    }
-                                    if let DeploymentEvent::ResourceFailed { error, .. } = &event {
-                                        first_error.get_or_insert_with(|| error.clone());
-                                    }
-                                    self.emit(event)?;
-                                    changed = true;
-                                }
+                                let events = self.final_operations(&arm, stage, tracker).await?;
+                                changed |= self.publish_resources(
+                                    events,
+                                    &mut resources_done,
+                                    &mut first_error,
+                                )?;
                             }
                             if let Some(done) =
                                 self.stage_end(stage, &d, started, &mut first_error)?
@@ -686,6 +666,29 @@ impl<'a> Runner<'a> {
         })
         .map_err(|e| journal_report(&e))?;
         Ok(())
+    }
+
+    /// Publishes a tracker's resource events, counting the resources that finished and
+    /// keeping the run's first failure. Answers whether there was any.
+    fn publish_resources(
+        &self,
+        events: Vec<DeploymentEvent>,
+        done: &mut u32,
+        first_error: &mut Option<ErrorReport>,
+    ) -> Result<bool, EngineError> {
+        let any = !events.is_empty();
+        for event in events {
+            match &event {
+                DeploymentEvent::ResourceSucceeded { .. } => *done += 1,
+                DeploymentEvent::ResourceFailed { error, .. } => {
+                    *done += 1;
+                    first_error.get_or_insert_with(|| error.clone());
+                }
+                _ => {}
+            }
+            self.emit(event)?;
+        }
+        Ok(any)
     }
 
     /// The resource events of a stage's last operations read, taken once its deployment has
