@@ -476,27 +476,21 @@ export class Wizard {
 
   /** Runs (or re-runs) preflight for the review screen. */
   async runPreflight(): Promise<void> {
-    const key = this.reviewKey;
-    this.checking = true;
-    try {
-      const report = await this.backend.preflight(this.request());
-      if (key === this.reviewKey) {
-        this.preflight = report;
-      }
-    } catch (e) {
-      this.problem = toProblem(e);
-    } finally {
-      this.checking = false;
-    }
+    await this.askPreflight(() => this.backend.preflight(this.request()));
   }
 
   /** Applies a preflight fix; its answer is the fresh report. */
   async applyFix(action: FixAction): Promise<void> {
+    this.problem = null;
+    await this.askPreflight(() => this.backend.applyFix(this.request(), action));
+  }
+
+  /** Shows the report `ask` answers, unless the inputs changed while it was asked. */
+  private async askPreflight(ask: () => Promise<PreflightReport>): Promise<void> {
     const key = this.reviewKey;
     this.checking = true;
-    this.problem = null;
     try {
-      const report = await this.backend.applyFix(this.request(), action);
+      const report = await ask();
       if (key === this.reviewKey) {
         this.preflight = report;
       }
