@@ -95,7 +95,8 @@ impl Runs {
     }
 
     /// Starts a run in the background: `work` gets the sink and the stop token. Answers the
-    /// run's ID as soon as its `runStarted` is published, or the error that came first.
+    /// run's ID as soon as its `runStarted` is published (for a run resumed under `known_id`,
+    /// its first event), or the error that came first: a refused resume is an answer too.
     pub async fn start<F, Fut>(
         self: &Arc<Self>,
         known_id: Option<String>,
@@ -129,6 +130,7 @@ impl Runs {
             runs: self.clone(),
             hub: hub.clone(),
             mask,
+            known_id,
             started: Mutex::new(Some(started_tx)),
         });
         let fut = work(sink.clone(), stop);
@@ -151,9 +153,6 @@ impl Runs {
                 tracing::warn!("a run ended with an error after it started: {e}");
             }
         });
-        if let Some(id) = known_id {
-            return Ok(id);
-        }
         started_rx.await.unwrap_or_else(|_| {
             Err(Problem {
                 code: "internal".into(),
@@ -171,16 +170,24 @@ pub struct RunSink {
     runs: Arc<Runs>,
     hub: Arc<Mutex<Hub>>,
     mask: Option<Arc<Mask>>,
+    /// The run's ID when it is resumed (its events start without `runStarted`).
+    known_id: Option<String>,
     started: Mutex<Option<oneshot::Sender<Result<String, Problem>>>>,
 }
 
 impl EventSink for RunSink {
     fn publish(&self, event: &EventEnvelope) {
-        if let DeploymentEvent::RunStarted { run_id, .. } = &event.event {
-            lock(&self.runs.hubs).insert(run_id.clone(), self.hub.clone());
-            if let Some(tx) = lock(&self.started).take() {
-                let _ = tx.send(Ok(run_id.clone()));
+        let started = match &event.event {
+            DeploymentEvent::RunStarted { run_id, .. } => {
+                lock(&self.runs.hubs).insert(run_id.clone(), self.hub.clone());
+                Some(run_id.clone())
             }
+            _ => self.known_id.clone(),
+        };
+        if let Some(id) = started
+            && let Some(tx) = lock(&self.started).take()
+        {
+            let _ = tx.send(Ok(id));
         }
         let mut value = serde_json::to_value(event).unwrap_or(Json::Null);
         if let Some(mask) = &self.mask {

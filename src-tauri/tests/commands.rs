@@ -295,6 +295,9 @@ fn every_command_answers_through_the_ipc() {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
+    // Resuming a run that ended is refused with the engine's reason.
+    let p = app.problem("resume", json!({ "runId": run, "onEvent": channel(12) }));
+    assert!(p["message"].as_str().unwrap().contains("retry"), "{p}");
     let p = app.problem(
         "cancel",
         json!({ "runId": "no-such-run", "inAzure": false }),
